@@ -1,0 +1,75 @@
+# clusterkit_add_lesson(NN-name): everything CMake knows about a lesson comes from its folder name.
+#
+# Programs, from <tree>/NN-name/ where <tree> is CLUSTERKIT_TREE (solutions, starter or a student's copy):
+#   lessonNN         from every .cpp file except worker*.cpp
+#   lessonNN-worker  from worker*.cpp, when the lesson has a separate worker program
+# Tests, from tests/NN-name/*.cpp: the executable testNN, each Catch2 test case a CTest test named
+# "NN/<test case>", labelled NN. Building the target lessonNN also builds testNN, so
+#   cmake --build --preset starter --target lesson01 && ctest --preset starter -L 01
+# checks one lesson alone.
+
+# Turns CLUSTERKIT_TREE into CLUSTERKIT_TREE_DIR (an absolute path) and decides the warning flags.
+function(clusterkit_resolve_tree)
+  if(CLUSTERKIT_TREE STREQUAL "solutions" OR CLUSTERKIT_TREE STREQUAL "starter")
+    set(dir "${PROJECT_SOURCE_DIR}/${CLUSTERKIT_TREE}")
+  else()
+    get_filename_component(dir "${CLUSTERKIT_TREE}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
+  endif()
+  if(NOT IS_DIRECTORY "${dir}")
+    message(FATAL_ERROR "CLUSTERKIT_TREE: ${CLUSTERKIT_TREE} is not a folder (looked for ${dir})")
+  endif()
+  set(CLUSTERKIT_TREE_DIR "${dir}" PARENT_SCOPE)
+  message(STATUS "ClusterKit: lesson programs from ${dir}")
+endfunction()
+
+# Warnings: errors in the kit's own code (reference solutions, library, tests); only warnings in a
+# student's tree, so that an unused variable never hides the autograder's verdict.
+function(clusterkit_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  if(CLUSTERKIT_TREE STREQUAL "solutions" OR ARGV1 STREQUAL "KIT")
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+function(clusterkit_add_lesson slug)
+  if(NOT slug MATCHES "^([0-9][0-9])-[a-z0-9-]+$")
+    message(FATAL_ERROR "clusterkit_add_lesson: '${slug}' is not a lesson folder name like 01-fork-per-cpu")
+  endif()
+  set(nn "${CMAKE_MATCH_1}")
+  set(source_dir "${CLUSTERKIT_TREE_DIR}/${slug}")
+  if(NOT IS_DIRECTORY "${source_dir}")
+    message(WARNING "lesson ${slug}: ${source_dir} does not exist; its programs are not built")
+    return()
+  endif()
+
+  file(GLOB all_sources CONFIGURE_DEPENDS "${source_dir}/*.cpp")
+  file(GLOB worker_sources CONFIGURE_DEPENDS "${source_dir}/worker*.cpp")
+  set(primary_sources ${all_sources})
+  if(worker_sources)
+    list(REMOVE_ITEM primary_sources ${worker_sources})
+  endif()
+
+  add_executable(lesson${nn} ${primary_sources})
+  target_link_libraries(lesson${nn} PRIVATE clusterkit::kit)
+  clusterkit_warnings(lesson${nn})
+  set(programs lesson${nn})
+  if(worker_sources)
+    add_executable(lesson${nn}-worker ${worker_sources})
+    target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit)
+    clusterkit_warnings(lesson${nn}-worker)
+    list(APPEND programs lesson${nn}-worker)
+  endif()
+
+  set(test_dir "${PROJECT_SOURCE_DIR}/tests/${slug}")
+  if(NOT CLUSTERKIT_TESTS OR NOT IS_DIRECTORY "${test_dir}")
+    return()
+  endif()
+  file(GLOB test_sources CONFIGURE_DEPENDS "${test_dir}/*.cpp")
+  add_executable(test${nn} ${test_sources})
+  target_link_libraries(test${nn} PRIVATE clusterkit::testing)
+  clusterkit_warnings(test${nn} KIT)
+  add_dependencies(lesson${nn} test${nn})
+  catch_discover_tests(test${nn}
+    TEST_PREFIX "${nn}/"
+    PROPERTIES LABELS "${nn}" TIMEOUT 120)
+endfunction()

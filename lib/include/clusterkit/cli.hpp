@@ -1,0 +1,24 @@
+// Command lines, with Boost.Program_options: the kit's flags are long options ("--workers 3").
+//
+// parse_command_line() turns every Boost.Program_options error into a UsageError (exit status 2), so a
+// wrong flag is one clear line: "lesson01: error: unrecognised option '--wrokers'".
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <string_view>
+
+namespace clusterkit {
+
+namespace program_options = boost::program_options;
+
+// Parses long options only, so that "--workers -3" reaches the option as the value "-3" and is
+// rejected as a negative count rather than read as a flag. Adds --help, which throws HelpRequested with
+// "usage: <usage>" and the options' descriptions (run_main() prints it and exits 0).
+program_options::variables_map parse_command_line(int argc, const char* const argv[], std::string_view usage,
+                                                  program_options::options_description options);
+
+// The value of a count option (such as --workers); throws UsageError unless it is at least 1.
+int positive_count(const program_options::variables_map& values, std::string_view option);
+
+}  // namespace clusterkit

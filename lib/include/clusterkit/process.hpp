@@ -1,0 +1,48 @@
+// Boost.Process v2, as every ClusterKit program and test includes it. Include this, not Boost's headers.
+//
+// Boost 1.81 ships Boost.Process v2 header-only; its paths are boost::filesystem (a compiled library)
+// unless BOOST_PROCESS_USE_STD_FS is defined, which the kit's CMake does for every target. In 1.81 that
+// mode forgets includes of its own (boost::optional, boost::remove_pointer, <type_traits>): they come first.
+// Never include boost/process/v2/src.hpp: it does not compile in 1.81.
+#pragma once
+
+#ifndef BOOST_PROCESS_USE_STD_FS
+#error "BOOST_PROCESS_USE_STD_FS must be defined (target_link_libraries(... clusterkit::kit) does it)"
+#endif
+
+#include <boost/optional.hpp>
+#include <boost/type_traits/remove_pointer.hpp>
+#include <type_traits>
+
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace clusterkit {
+
+// A Boost.Process v2 initializer: the child gets this process's environment with some variables set,
+// as Node's cluster.fork() passes NODE_UNIQUE_ID. (Boost's process_environment replaces the whole
+// environment instead, and in a 1.81 header-only build its setup function is never compiled.)
+//
+//     bp::process worker(ctx, path, args, clusterkit::EnvironmentWith({{"CLUSTERKIT_WORKER_ID", "3"}}));
+class EnvironmentWith {
+public:
+    explicit EnvironmentWith(const std::vector<std::pair<std::string, std::string>>& changes);
+
+    template <typename Launcher>
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
+        launcher.env = pointers_.data();
+        return {};
+    }
+
+private:
+    std::vector<std::string> entries_;     // "NAME=value"
+    std::vector<const char*> pointers_;   // into entries_, ending in nullptr, as execve(2) wants
+};
+
+}  // namespace clusterkit

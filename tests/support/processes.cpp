@@ -1,0 +1,98 @@
+// The process table from /proc. See processes.hpp.
+#include "processes.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <sys/prctl.h>
+#include <system_error>
+
+namespace clusterkit::testing {
+namespace {
+
+// /proc/<pid>/stat is "pid (command) state ppid pgrp ...". The command may hold spaces and parentheses,
+// so it ends at the last ')'.
+std::optional<ProcessInfo> read_stat(const std::filesystem::path& stat_file) {
+    std::ifstream in(stat_file);
+    std::string line;
+    if (!std::getline(in, line)) return std::nullopt;  // the process ended while we looked
+    const auto open = line.find('(');
+    const auto close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
+    ProcessInfo info;
+    info.command = line.substr(open + 1, close - open - 1);
+    std::istringstream head(line.substr(0, open));
+    std::istringstream tail(line.substr(close + 1));
+    if (!(head >> info.pid) || !(tail >> info.state >> info.ppid >> info.pgid)) return std::nullopt;
+    return info;
+}
+
+bool is_number(const std::string& name) {
+    return !name.empty() && std::ranges::all_of(name, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::string ProcessInfo::describe() const {
+    std::string text = std::to_string(pid) + " (" + command + ")";
+    text += is_zombie() ? " zombie" : std::string(" state ") + state;
+    return text + ", parent " + std::to_string(ppid);
+}
+
+std::vector<ProcessInfo> process_table() {
+    std::vector<ProcessInfo> table;
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ignored)) {
+        if (!is_number(entry.path().filename().string())) continue;
+        if (auto info = read_stat(entry.path() / "stat")) table.push_back(*info);
+    }
+    return table;
+}
+
+std::vector<ProcessInfo> descendants_of(pid_t pid) {
+    const auto table = process_table();
+    std::vector<ProcessInfo> found;
+    std::vector<pid_t> parents{pid};
+    while (!parents.empty()) {
+        const pid_t parent = parents.back();
+        parents.pop_back();
+        for (const auto& process : table) {
+            if (process.ppid != parent) continue;
+            found.push_back(process);
+            parents.push_back(process.pid);
+        }
+    }
+    return found;
+}
+
+std::vector<ProcessInfo> live_descendants_of(pid_t pid) {
+    auto found = descendants_of(pid);
+    std::erase_if(found, [](const ProcessInfo& process) { return process.is_zombie(); });
+    return found;
+}
+
+std::vector<ProcessInfo> process_group(pid_t pgid) {
+    auto table = process_table();
+    std::erase_if(table, [&](const ProcessInfo& process) { return process.pgid != pgid; });
+    return table;
+}
+
+void become_subreaper() {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        throw std::system_error(errno, std::generic_category(), "prctl(PR_SET_CHILD_SUBREAPER)");
+}
+
+std::string describe(const std::vector<ProcessInfo>& processes) {
+    std::string text;
+    for (std::size_t i = 0; i < processes.size(); ++i) {
+        if (i > 0) text += i + 1 == processes.size() ? " and " : ", ";
+        text += processes[i].describe();
+    }
+    return text.empty() ? "none" : text;
+}
+
+}  // namespace clusterkit::testing

@@ -1,0 +1,43 @@
+// The process table, read from /proc: who is alive, who is a zombie, whose child is whom.
+//
+// The autograder uses it to prove that a program left nothing behind. The test process makes itself a
+// "child subreaper" (prctl(PR_SET_CHILD_SUBREAPER)), so every orphan of the program under test becomes
+// a child of the test process, alive or zombie, and so can be seen, killed and reaped here.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace clusterkit::testing {
+
+struct ProcessInfo {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    pid_t pgid = 0;
+    char state = '?';  // as in ps: R running, S sleeping, Z zombie, ...
+    std::string command;
+
+    bool is_zombie() const { return state == 'Z'; }
+    std::string describe() const;  // "4242 (lesson01) zombie, parent 4241"
+};
+
+// Every process this test can see, from /proc/<pid>/stat. Processes that end while it reads are skipped.
+std::vector<ProcessInfo> process_table();
+
+// The children of `pid`, and all of their descendants, alive or zombie.
+std::vector<ProcessInfo> descendants_of(pid_t pid);
+
+// Like descendants_of, without zombies.
+std::vector<ProcessInfo> live_descendants_of(pid_t pid);
+
+// The members of process group `pgid`.
+std::vector<ProcessInfo> process_group(pid_t pgid);
+
+// Makes this process the reaper of its orphaned descendants. Called once by the tests' main().
+void become_subreaper();
+
+// "a, b and c" for failure messages.
+std::string describe(const std::vector<ProcessInfo>& processes);
+
+}  // namespace clusterkit::testing

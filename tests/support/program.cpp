@@ -1,0 +1,313 @@
+// The program under test. See program.hpp.
+#include "program.hpp"
+
+#include <clusterkit/process.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+
+#include <algorithm>
+#include <array>
+#include <csignal>
+#include <cstdlib>
+#include <functional>
+#include <sched.h>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace clusterkit::testing {
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using boost::system::error_code;
+
+namespace {
+
+// Caps what is kept of a program's output, so that a program that floods stdout cannot exhaust memory.
+constexpr std::size_t max_kept_lines = 100'000;
+constexpr std::size_t max_kept_stderr = 64 * 1024;
+
+// The primaries that live Program objects own. Teardown reaps every other child of the test process:
+// the orphans that the subreaper inherited.
+std::set<pid_t>& owned_primaries() {
+    static std::set<pid_t> pids;
+    return pids;
+}
+
+error_code last_error() { return error_code(errno, boost::system::system_category()); }
+
+// Boost.Process v2 initializers: on_exec_setup runs in the child, between fork and exec.
+
+// The program leads a process group of its own, so that teardown can kill it and its workers in one call.
+struct OwnProcessGroup {
+    template <typename Launcher>
+    error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
+        return ::setpgid(0, 0) == 0 ? error_code{} : last_error();
+    }
+};
+
+// Signal dispositions set to "ignore" survive exec (a shell starting a background job ignores SIGINT), and
+// Catch2 blocks nothing but may be run by something that does: give the program a clean slate.
+struct DefaultSignals {
+    template <typename Launcher>
+    error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
+        for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2})
+            ::signal(signal, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        return ::sigprocmask(SIG_SETMASK, &none, nullptr) == 0 ? error_code{} : last_error();
+    }
+};
+
+// Runs the program on the given CPUs only, as `taskset -c` would.
+struct CpuAffinity {
+    std::vector<int> cpus;
+    template <typename Launcher>
+    error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
+        if (cpus.empty()) return {};
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int cpu : cpus) CPU_SET(cpu, &set);
+        return ::sched_setaffinity(0, sizeof set, &set) == 0 ? error_code{} : last_error();
+    }
+};
+
+void reap_blocking(pid_t pid) {
+    while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+    }
+}
+
+// Kills every descendant of this test process except the primaries other Program objects still own, then
+// reaps the orphans among them, until none is left. SIGKILL cannot be caught, so each waitpid returns soon.
+void kill_and_reap_orphans() {
+    const pid_t self = ::getpid();
+    for (int round = 0; round < 1000; ++round) {
+        std::vector<pid_t> orphans;
+        for (const auto& process : descendants_of(self)) {
+            const bool other_program = owned_primaries().contains(process.pid);
+            if (!other_program) ::kill(process.pid, SIGKILL);
+            if (process.ppid == self && !other_program) orphans.push_back(process.pid);
+        }
+        if (orphans.empty()) return;
+        for (pid_t pid : orphans) reap_blocking(pid);
+    }
+}
+
+}  // namespace
+
+std::filesystem::path program_path(std::string_view name) {
+    const char* bin_dir = std::getenv("CLUSTERKIT_BIN_DIR");
+    const std::filesystem::path dir = bin_dir && *bin_dir ? bin_dir : CLUSTERKIT_DEFAULT_BIN_DIR;
+    return dir / std::string(name);
+}
+
+struct Program::Impl {
+    asio::io_context context;
+    asio::readable_pipe out{context};
+    asio::readable_pipe err{context};
+    std::optional<bp::process> process;
+    pid_t pid = 0;
+
+    std::array<char, 4096> out_buffer{};
+    std::array<char, 4096> err_buffer{};
+    std::string partial_line;
+    std::vector<Line> lines;
+    std::size_t unread = 0;  // index of the first line no next_line() has returned
+    std::string stderr_text;
+    bool out_closed = false;
+    bool err_closed = false;
+    std::optional<WaitStatus> status;
+    bool torn_down = false;
+
+    void add_line(std::string text) {
+        if (lines.size() < max_kept_lines) lines.push_back(Line{std::move(text), Clock::now()});
+    }
+
+    void read_stdout() {
+        out.async_read_some(asio::buffer(out_buffer), [this](error_code error, std::size_t size) {
+            partial_line.append(out_buffer.data(), size);
+            for (auto newline = partial_line.find('\n'); newline != std::string::npos;
+                 newline = partial_line.find('\n')) {
+                add_line(partial_line.substr(0, newline));
+                partial_line.erase(0, newline + 1);
+            }
+            if (!error) return read_stdout();
+            if (!partial_line.empty()) add_line(std::exchange(partial_line, {}));
+            out_closed = true;
+        });
+    }
+
+    void read_stderr() {
+        err.async_read_some(asio::buffer(err_buffer), [this](error_code error, std::size_t size) {
+            const std::size_t room = max_kept_stderr - std::min(max_kept_stderr, stderr_text.size());
+            stderr_text.append(err_buffer.data(), std::min(size, room));
+            if (!error) return read_stderr();
+            err_closed = true;
+        });
+    }
+
+    void watch_exit() {
+        process->async_wait([this](error_code error, int) {
+            // native_exit_code() is the raw waitpid status, which tells an exit code from a signal.
+            status = error ? WaitStatus{.code = -1} : WaitStatus::from_raw(process->native_exit_code());
+            owned_primaries().erase(pid);
+        });
+    }
+
+    // Runs the event loop until `done()` or the deadline. Returns done().
+    bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+        const auto deadline = Clock::now() + timeout;
+        while (!done()) {
+            if (context.stopped()) context.restart();
+            if (context.run_one_until(deadline) == 0) {
+                if (Clock::now() >= deadline) return done();
+                if (context.stopped()) return done();  // nothing left that could change the answer
+            }
+        }
+        return true;
+    }
+};
+
+Program::Program(std::string_view name, Launch launch) : impl_(std::make_unique<Impl>()) {
+    const auto path = program_path(name);
+    if (::access(path.c_str(), X_OK) != 0)
+        throw std::runtime_error("the program under test is missing or not executable: " + path.string());
+    impl_->process.emplace(impl_->context, path, launch.args, bp::process_stdio{nullptr, impl_->out, impl_->err},
+                           EnvironmentWith(launch.environment), OwnProcessGroup{}, DefaultSignals{},
+                           CpuAffinity{launch.cpus});
+    impl_->pid = impl_->process->id();
+    owned_primaries().insert(impl_->pid);
+    impl_->read_stdout();
+    impl_->read_stderr();
+    impl_->watch_exit();
+}
+
+Program::~Program() { teardown(); }
+
+pid_t Program::pid() const { return impl_->pid; }
+
+std::optional<std::string> Program::next_line(std::chrono::milliseconds deadline) {
+    auto& impl = *impl_;
+    impl.run_until([&] { return impl.unread < impl.lines.size() || impl.out_closed; }, deadline);
+    if (impl.unread < impl.lines.size()) return impl.lines[impl.unread++].text;
+    return std::nullopt;
+}
+
+std::optional<Event> Program::wait_for_event(std::string_view name, std::chrono::milliseconds deadline) {
+    const auto until = Clock::now() + deadline;
+    while (Clock::now() < until) {
+        const auto line = next_line(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+        if (!line) return std::nullopt;
+        if (auto event = Event::parse(*line); event && event->name == name) return event;
+    }
+    return std::nullopt;
+}
+
+std::optional<WaitStatus> Program::wait_exit(std::chrono::milliseconds deadline) {
+    impl_->run_until([&] { return impl_->status.has_value(); }, deadline);
+    return impl_->status;
+}
+
+bool Program::has_exited() const { return impl_->status.has_value(); }
+
+bool Program::read_to_end(std::chrono::milliseconds deadline) {
+    return impl_->run_until([&] { return impl_->out_closed && impl_->err_closed; }, deadline);
+}
+
+void Program::send_signal(int signal) {
+    if (!impl_->status) ::kill(impl_->pid, signal);
+}
+
+const std::vector<Line>& Program::stdout_lines() const { return impl_->lines; }
+
+const std::string& Program::stderr_text() const { return impl_->stderr_text; }
+
+std::string Program::transcript() const {
+    std::ostringstream text;
+    text << "stdout of " << impl_->pid << ":\n";
+    for (const auto& line : impl_->lines) text << "  " << line.text << '\n';
+    text << "stderr:\n";
+    std::istringstream errors(impl_->stderr_text);
+    for (std::string line; std::getline(errors, line);) text << "  " << line << '\n';
+    if (impl_->status) text << "status: " << impl_->status->describe() << '\n';
+    return text.str();
+}
+
+void Program::teardown() noexcept {
+    auto& impl = *impl_;
+    if (impl.torn_down) return;
+    impl.torn_down = true;
+    try {
+        if (!impl.status) {
+            ::kill(-impl.pid, SIGKILL);  // the whole group: the program and the workers it started
+            ::kill(impl.pid, SIGKILL);   // in case it left its group
+            impl.run_until([&] { return impl.status.has_value(); }, default_deadline);
+        }
+        kill_and_reap_orphans();
+        // Every writer is gone now, so the pipes reach end-of-file: keep what was still in them.
+        impl.run_until([&] { return impl.out_closed && impl.err_closed; }, default_deadline);
+    } catch (...) {
+        // teardown runs in destructors; a failure here must not terminate the test run
+    }
+    owned_primaries().erase(impl.pid);
+    impl.out.close();
+    impl.err.close();
+    if (impl.process) impl.process->detach();  // reaped above: never let its destructor kill a reused pid
+}
+
+std::vector<Event> Run::events() const {
+    std::vector<Event> found;
+    for (const auto& line : stdout_lines)
+        if (auto event = Event::parse(line)) found.push_back(std::move(*event));
+    return found;
+}
+
+std::vector<Event> Run::events_named(std::string_view name) const {
+    auto found = events();
+    std::erase_if(found, [&](const Event& event) { return event.name != name; });
+    return found;
+}
+
+std::vector<std::string> Run::stderr_lines() const {
+    std::vector<std::string> lines;
+    std::istringstream errors(stderr_text);
+    for (std::string line; std::getline(errors, line);) lines.push_back(line);
+    return lines;
+}
+
+bool Run::status_is_code(int code) const { return status && !status->killed_by_signal && status->code == code; }
+
+std::string Run::transcript() const {
+    std::ostringstream text;
+    text << "stdout of " << pid << ":\n";
+    for (const auto& line : stdout_lines) text << "  " << line << '\n';
+    text << "stderr:\n";
+    for (const auto& line : stderr_lines()) text << "  " << line << '\n';
+    text << "status: " << (status ? status->describe() : "still running at the deadline, killed") << '\n';
+    if (!left_behind.empty()) text << "left behind: " << describe(left_behind) << '\n';
+    return text.str();
+}
+
+Run run_to_end(std::string_view name, Launch launch, std::chrono::milliseconds deadline) {
+    Program program(name, std::move(launch));
+    Run run;
+    run.pid = program.pid();
+    run.status = program.wait_exit(deadline);
+    if (run.status) {
+        // The program has ended: any process of it still here (as our child, thanks to the subreaper,
+        // alive or zombie) is one it left behind.
+        run.left_behind = descendants_of(::getpid());
+        std::erase_if(run.left_behind, [](const ProcessInfo& process) { return owned_primaries().contains(process.pid); });
+    }
+    program.teardown();
+    for (const auto& line : program.stdout_lines()) {
+        run.stdout_lines.push_back(line.text);
+        run.stdout_times.push_back(line.time);
+    }
+    run.stderr_text = program.stderr_text();
+    return run;
+}
+
+}  // namespace clusterkit::testing

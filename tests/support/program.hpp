@@ -1,0 +1,106 @@
+// The program under test: started with Boost.Process v2 in a process group of its own, read line by line
+// with deadlines, and torn down so that nothing of it survives the test.
+//
+// Tests wait on events (a line, end-of-file, the process's exit), never on time: every wait has a deadline
+// and returns what it saw, so a hung or crashing program fails the test instead of hanging it.
+//
+//     auto run = run_to_end("lesson01", {.args = {"--workers", "3"}});
+//     INFO(run.transcript());
+//     REQUIRE(run.status_is_code(0));
+//     REQUIRE(run.events_named("fork").size() == 3);
+#pragma once
+
+#include "processes.hpp"
+
+#include <clusterkit/events.hpp>
+#include <clusterkit/wait_status.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace clusterkit::testing {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// How long a test waits for anything before it calls the program hung. Generous: CI machines are slow
+// and noisy, and a correct program never comes near it.
+inline constexpr std::chrono::milliseconds default_deadline = 15s;
+
+// The program `name` (lesson01, lesson02-worker, ...) in $CLUSTERKIT_BIN_DIR, or else where this build
+// put it. The mutant check and the grader set CLUSTERKIT_BIN_DIR to test programs built elsewhere.
+std::filesystem::path program_path(std::string_view name);
+
+struct Launch {
+    std::vector<std::string> args{};
+    std::vector<int> cpus{};  // run only on these CPUs (sched_setaffinity); empty: the test's own mask
+    std::vector<std::pair<std::string, std::string>> environment{};  // added to the test's environment
+};
+
+struct Line {
+    std::string text;
+    Clock::time_point time;  // when the test read it
+};
+
+class Program {
+public:
+    explicit Program(std::string_view name, Launch launch = {});
+    ~Program();  // teardown()
+    Program(const Program&) = delete;
+    Program& operator=(const Program&) = delete;
+
+    pid_t pid() const;
+
+    // The next line of stdout; std::nullopt at end-of-file or when the deadline passes first.
+    std::optional<std::string> next_line(std::chrono::milliseconds deadline = default_deadline);
+    // The next event line of the given name (other lines are read and kept in the transcript).
+    std::optional<Event> wait_for_event(std::string_view name,
+                                        std::chrono::milliseconds deadline = default_deadline);
+    // How the program ended; std::nullopt if it is still running when the deadline passes.
+    std::optional<WaitStatus> wait_exit(std::chrono::milliseconds deadline = default_deadline);
+    bool has_exited() const;
+    // Reads stdout and stderr to end-of-file (after the program and everything it started have ended).
+    bool read_to_end(std::chrono::milliseconds deadline = default_deadline);
+
+    void send_signal(int signal);  // to the program's process only, not its group
+
+    const std::vector<Line>& stdout_lines() const;
+    const std::string& stderr_text() const;
+    std::string transcript() const;  // stdout and stderr so far, for failure messages
+
+    // Kills the whole process group and every descendant (SIGKILL), and reaps all of them, the program's
+    // orphans included. Idempotent. Never throws.
+    void teardown() noexcept;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// A program run to its end, as run_to_end() saw it.
+struct Run {
+    std::vector<std::string> stdout_lines;
+    std::vector<Clock::time_point> stdout_times;
+    std::string stderr_text;
+    std::optional<WaitStatus> status;        // std::nullopt: still running at the deadline (then killed)
+    std::vector<ProcessInfo> left_behind;    // what the program left when it ended: orphans and zombies
+    pid_t pid = 0;
+
+    std::vector<Event> events() const;
+    std::vector<Event> events_named(std::string_view name) const;
+    std::vector<std::string> stderr_lines() const;
+    bool status_is_code(int code) const;
+    std::string transcript() const;
+};
+
+// Starts the program, waits for it to end (or the deadline), notes what it left behind, kills that, and
+// reads its output to the end.
+Run run_to_end(std::string_view name, Launch launch = {}, std::chrono::milliseconds deadline = default_deadline);
+
+}  // namespace clusterkit::testing
