@@ -41,7 +41,7 @@ function(clusterkit_add_pch)
   target_precompile_headers(clusterkit_pch PRIVATE
     <algorithm> <span> <string> <string_view> <vector>
     <boost/program_options.hpp>
-    <clusterkit/cli.hpp> <clusterkit/errors.hpp> <clusterkit/events.hpp> <clusterkit/fd.hpp>
+    <clusterkit/cli.hpp> <clusterkit/cpus.hpp> <clusterkit/errors.hpp> <clusterkit/events.hpp> <clusterkit/fd.hpp>
     <clusterkit/wait_status.hpp>)
 endfunction()
 

@@ -15,6 +15,9 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <clusterkit/fd.hpp>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +104,23 @@ std::filesystem::path program_path(std::string_view name) {
     const char* bin_dir = std::getenv("CLUSTERKIT_BIN_DIR");
     const std::filesystem::path dir = bin_dir && *bin_dir ? bin_dir : CLUSTERKIT_DEFAULT_BIN_DIR;
     return dir / std::string(name);
+}
+
+std::filesystem::path test_child_path() { return CLUSTERKIT_TEST_CHILD; }
+
+bool wait_until_gone(pid_t pid, std::chrono::milliseconds deadline) {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) return errno == ESRCH;  // no such process: already gone
+    UniqueFd owner(pidfd);
+    pollfd ready{.fd = pidfd, .events = POLLIN, .revents = 0};
+    const auto until = Clock::now() + deadline;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+        const int result = ::poll(&ready, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        if (result > 0) return true;  // a pidfd is readable once its process has ended (zombie or reaped)
+        if (result == 0) return false;
+        if (errno != EINTR) return false;
+    }
 }
 
 struct Program::Impl {

@@ -37,6 +37,13 @@ inline constexpr std::chrono::milliseconds default_deadline = 15s;
 // put it. The mutant check and the grader set CLUSTERKIT_BIN_DIR to test programs built elsewhere.
 std::filesystem::path program_path(std::string_view name);
 
+// The test helper program, clusterkit-test-child (tests/support/child.cpp): start it in place of a worker.
+std::filesystem::path test_child_path();
+
+// Waits until process `pid` (any process, not only a child) has ended, with a deadline: pidfd_open(2) and
+// poll(2), so it waits on an event and cannot mistake a reused pid for the old process. True if it ended.
+bool wait_until_gone(pid_t pid, std::chrono::milliseconds deadline = default_deadline);
+
 struct Launch {
     std::vector<std::string> args{};
     std::vector<int> cpus{};  // run only on these CPUs (sched_setaffinity); empty: the test's own mask
