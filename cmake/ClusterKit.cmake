@@ -31,18 +31,38 @@ function(clusterkit_warnings target)
   endif()
 endfunction()
 
-# One precompiled header for every lesson program of the build: the kit's headers and the heavy Boost ones
-# (Program_options, Asio, Process). A student's one-file edit then recompiles in about a second instead of
-# three or more. It only speeds the build up: each source still includes what it uses.
+# Precompiled headers for the lesson programs, built once per build and reused by every lesson: the kit's
+# headers and the heavy Boost ones. A student's one-file edit then recompiles in about a second instead of
+# three or more. Two of them, because a big one costs time to load: clusterkit_pch (Program_options and
+# the kit) for every program, clusterkit_pch_asio (plus Asio and Boost.Process) for programs that include
+# those. They only speed the build up: each source still includes what it uses.
 function(clusterkit_add_pch)
-  add_library(clusterkit_pch STATIC "${PROJECT_SOURCE_DIR}/cmake/pch.cpp")
-  target_link_libraries(clusterkit_pch PRIVATE clusterkit::kit)
-  clusterkit_warnings(clusterkit_pch)
-  target_precompile_headers(clusterkit_pch PRIVATE
-    <algorithm> <span> <string> <string_view> <vector>
+  set(light <algorithm> <span> <string> <string_view> <vector>
     <boost/program_options.hpp>
-    <clusterkit/cli.hpp> <clusterkit/cpus.hpp> <clusterkit/errors.hpp> <clusterkit/events.hpp> <clusterkit/fd.hpp>
-    <clusterkit/wait_status.hpp>)
+    <clusterkit/cli.hpp> <clusterkit/cpus.hpp> <clusterkit/errors.hpp> <clusterkit/events.hpp>
+    <clusterkit/fd.hpp> <clusterkit/wait_status.hpp>)
+  set(heavy <boost/asio/io_context.hpp> <boost/asio/signal_set.hpp> <boost/asio/steady_timer.hpp>
+    <boost/asio/readable_pipe.hpp> <boost/asio/writable_pipe.hpp> <boost/asio/read_until.hpp>
+    <boost/asio/write.hpp> <clusterkit/process.hpp>)
+  foreach(name IN ITEMS clusterkit_pch clusterkit_pch_asio)
+    add_library(${name} STATIC "${PROJECT_SOURCE_DIR}/cmake/pch.cpp")
+    target_link_libraries(${name} PRIVATE clusterkit::kit)
+    clusterkit_warnings(${name})
+  endforeach()
+  target_precompile_headers(clusterkit_pch PRIVATE ${light})
+  target_precompile_headers(clusterkit_pch_asio PRIVATE ${light} ${heavy})
+endfunction()
+
+# clusterkit_use_pch(target sources...): the heavy header for sources that include Asio or Boost.Process.
+function(clusterkit_use_pch target)
+  set(pch clusterkit_pch)
+  foreach(source IN LISTS ARGN)
+    file(STRINGS "${source}" uses_asio REGEX "#include <(boost/asio|boost/process|clusterkit/process)")
+    if(uses_asio)
+      set(pch clusterkit_pch_asio)
+    endif()
+  endforeach()
+  target_precompile_headers(${target} REUSE_FROM ${pch})
 endfunction()
 
 function(clusterkit_add_lesson slug)
@@ -65,13 +85,13 @@ function(clusterkit_add_lesson slug)
 
   add_executable(lesson${nn} ${primary_sources})
   target_link_libraries(lesson${nn} PRIVATE clusterkit::kit)
-  target_precompile_headers(lesson${nn} REUSE_FROM clusterkit_pch)
+  clusterkit_use_pch(lesson${nn} ${primary_sources})
   clusterkit_warnings(lesson${nn})
   set(programs lesson${nn})
   if(worker_sources)
     add_executable(lesson${nn}-worker ${worker_sources})
     target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit)
-    target_precompile_headers(lesson${nn}-worker REUSE_FROM clusterkit_pch)
+    clusterkit_use_pch(lesson${nn}-worker ${worker_sources})
     clusterkit_warnings(lesson${nn}-worker)
     list(APPEND programs lesson${nn}-worker)
   endif()
