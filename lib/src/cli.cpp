@@ -3,6 +3,7 @@
 
 #include "clusterkit/errors.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <string>
@@ -34,14 +35,29 @@ program_options::variables_map parse_command_line(int argc, const char* const ar
     return values;
 }
 
-int positive_count(const program_options::variables_map& values, std::string_view option) {
+CommandLine parse_command_line_and_rest(int argc, const char* const argv[], std::string_view usage,
+                                        program_options::options_description options) {
+    const auto end = std::find(argv, argv + argc, std::string_view("--"));
+    CommandLine command_line{parse_command_line(static_cast<int>(end - argv), argv, usage, std::move(options)), {}};
+    if (end != argv + argc) command_line.rest.assign(end + 1, argv + argc);
+    return command_line;
+}
+
+int number_option(const program_options::variables_map& values, std::string_view option, int min, int max) {
     const std::string name(option);
     const std::string text = values[name].as<std::string>();
-    int count = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
-    if (error != std::errc{} || end != text.data() + text.size() || count < 1)
-        throw UsageError("--" + name + " wants a whole number of at least 1, not '" + text + "'");
-    return count;
+    int number = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc{} || end != text.data() + text.size() || number < min || number > max) {
+        std::string wanted = "a whole number of at least " + std::to_string(min);
+        if (max != std::numeric_limits<int>::max()) wanted += " and at most " + std::to_string(max);
+        throw UsageError("--" + name + " wants " + wanted + ", not '" + text + "'");
+    }
+    return number;
+}
+
+int positive_count(const program_options::variables_map& values, std::string_view option) {
+    return number_option(values, option, 1);
 }
 
 }  // namespace clusterkit

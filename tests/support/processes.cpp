@@ -9,7 +9,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/prctl.h>
+#include <csignal>
 #include <system_error>
+#include <unistd.h>
 
 namespace clusterkit::testing {
 namespace {
@@ -79,6 +81,13 @@ std::vector<ProcessInfo> process_group(pid_t pgid) {
     auto table = process_table();
     std::erase_if(table, [&](const ProcessInfo& process) { return process.pgid != pgid; });
     return table;
+}
+
+bool signal_descendant(pid_t pid, int signal) {
+    if (pid <= 1) return false;
+    const auto descendants = live_descendants_of(::getpid());
+    const bool ours = std::ranges::any_of(descendants, [&](const ProcessInfo& process) { return process.pid == pid; });
+    return ours && ::kill(pid, signal) == 0;
 }
 
 void become_subreaper() {

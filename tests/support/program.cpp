@@ -89,6 +89,7 @@ void kill_and_reap_orphans() {
     for (int round = 0; round < 1000; ++round) {
         std::vector<pid_t> orphans;
         for (const auto& process : descendants_of(self)) {
+            if (process.pid <= 1) continue;
             const bool other_program = owned_primaries().contains(process.pid);
             if (!other_program) ::kill(process.pid, SIGKILL);
             if (process.ppid == self && !other_program) orphans.push_back(process.pid);
@@ -237,7 +238,13 @@ bool Program::read_to_end(std::chrono::milliseconds deadline) {
 }
 
 void Program::send_signal(int signal) {
-    if (!impl_->status) ::kill(impl_->pid, signal);
+    if (!impl_->status && impl_->pid > 0) ::kill(impl_->pid, signal);
+}
+
+std::vector<ProcessInfo> Program::left_behind() const {
+    auto found = descendants_of(::getpid());
+    std::erase_if(found, [](const ProcessInfo& process) { return owned_primaries().contains(process.pid); });
+    return found;
 }
 
 const std::vector<Line>& Program::stdout_lines() const { return impl_->lines; }
@@ -260,7 +267,7 @@ void Program::teardown() noexcept {
     if (impl.torn_down) return;
     impl.torn_down = true;
     try {
-        if (!impl.status) {
+        if (!impl.status && impl.pid > 1) {  // never kill(0) or kill(-1): that is everyone
             ::kill(-impl.pid, SIGKILL);  // the whole group: the program and the workers it started
             ::kill(impl.pid, SIGKILL);   // in case it left its group
             impl.run_until([&] { return impl.status.has_value(); }, default_deadline);
@@ -315,12 +322,9 @@ Run run_to_end(std::string_view name, Launch launch, std::chrono::milliseconds d
     Run run;
     run.pid = program.pid();
     run.status = program.wait_exit(deadline);
-    if (run.status) {
-        // The program has ended: any process of it still here (as our child, thanks to the subreaper,
-        // alive or zombie) is one it left behind.
-        run.left_behind = descendants_of(::getpid());
-        std::erase_if(run.left_behind, [](const ProcessInfo& process) { return owned_primaries().contains(process.pid); });
-    }
+    // The program has ended: any process of it still here (as our child, thanks to the subreaper, alive
+    // or zombie) is one it left behind.
+    if (run.status) run.left_behind = program.left_behind();
     program.teardown();
     for (const auto& line : program.stdout_lines()) {
         run.stdout_lines.push_back(line.text);

@@ -77,6 +77,10 @@ public:
 
     void send_signal(int signal);  // to the program's process only, not its group
 
+    // After the program has exited: the processes it left behind, alive or zombie (orphans become children
+    // of the test process, a subreaper). Empty for a program that cleaned up after itself.
+    std::vector<ProcessInfo> left_behind() const;
+
     const std::vector<Line>& stdout_lines() const;
     const std::string& stderr_text() const;
     std::string transcript() const;  // stdout and stderr so far, for failure messages

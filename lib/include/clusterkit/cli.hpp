@@ -6,7 +6,10 @@
 
 #include <boost/program_options.hpp>
 
+#include <limits>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace clusterkit {
 
@@ -17,6 +20,20 @@ namespace program_options = boost::program_options;
 // "usage: <usage>" and the options' descriptions (run_main() prints it and exits 0).
 program_options::variables_map parse_command_line(int argc, const char* const argv[], std::string_view usage,
                                                   program_options::options_description options);
+
+// A command line with the words after "--" kept apart, for programs that pass them on to their workers
+// (`lesson02 --workers 2 -- --verbose input.txt`). Only the words before "--" are options.
+struct CommandLine {
+    program_options::variables_map options;
+    std::vector<std::string> rest;  // after the first "--", untouched
+};
+CommandLine parse_command_line_and_rest(int argc, const char* const argv[], std::string_view usage,
+                                        program_options::options_description options);
+
+// The value of an integer option (stored as a std::string); throws UsageError naming the option unless it
+// is a whole number in [min, max].
+int number_option(const program_options::variables_map& values, std::string_view option, int min,
+                  int max = std::numeric_limits<int>::max());
 
 // The value of a count option (such as --workers); throws UsageError unless it is at least 1.
 int positive_count(const program_options::variables_map& values, std::string_view option);
