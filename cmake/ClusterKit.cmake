@@ -93,6 +93,7 @@ function(clusterkit_add_lesson slug)
     target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit)
     clusterkit_use_pch(lesson${nn}-worker ${worker_sources})
     clusterkit_warnings(lesson${nn}-worker)
+    add_dependencies(lesson${nn} lesson${nn}-worker)  # building lessonNN builds the whole lesson
     list(APPEND programs lesson${nn}-worker)
   endif()
 

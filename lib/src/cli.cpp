@@ -43,17 +43,32 @@ CommandLine parse_command_line_and_rest(int argc, const char* const argv[], std:
     return command_line;
 }
 
+std::optional<int> parse_whole_number(std::string_view text) {
+    int number = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return number;
+}
+
+std::optional<Range> parse_range(std::string_view text) {
+    const auto dash = text.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    const auto min = parse_whole_number(text.substr(0, dash));
+    const auto max = parse_whole_number(text.substr(dash + 1));
+    if (!min || !max || *min < 0 || *max < *min) return std::nullopt;
+    return Range{*min, *max};
+}
+
 int number_option(const program_options::variables_map& values, std::string_view option, int min, int max) {
     const std::string name(option);
     const std::string text = values[name].as<std::string>();
-    int number = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (error != std::errc{} || end != text.data() + text.size() || number < min || number > max) {
+    const auto number = parse_whole_number(text);
+    if (!number || *number < min || *number > max) {
         std::string wanted = "a whole number of at least " + std::to_string(min);
         if (max != std::numeric_limits<int>::max()) wanted += " and at most " + std::to_string(max);
         throw UsageError("--" + name + " wants " + wanted + ", not '" + text + "'");
     }
-    return number;
+    return *number;
 }
 
 int positive_count(const program_options::variables_map& values, std::string_view option) {

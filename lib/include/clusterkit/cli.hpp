@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,16 @@ struct CommandLine {
 };
 CommandLine parse_command_line_and_rest(int argc, const char* const argv[], std::string_view usage,
                                         program_options::options_description options);
+
+// "42" -> 42; std::nullopt for anything else ("", "4x", " 4", "+4", out of range).
+std::optional<int> parse_whole_number(std::string_view text);
+
+// "MIN-MAX" with 0 <= MIN <= MAX, such as lesson02's --work-ms 1000-6000; std::nullopt otherwise.
+struct Range {
+    int min = 0;
+    int max = 0;
+};
+std::optional<Range> parse_range(std::string_view text);
 
 // The value of an integer option (stored as a std::string); throws UsageError naming the option unless it
 // is a whole number in [min, max].

@@ -1,0 +1,163 @@
+// Lesson 02: a separate worker program. YOUR CODE: fill in the three TODO(lesson 02) below, and the one in
+// worker.cpp.
+//
+// Shows Node's cluster.setupPrimary({ exec }) with Boost.Process v2 (the seed's cluster.js): the primary
+// starts N copies of another program, fork(2) + execve(2) with no shell in between, gives each the same
+// arguments and its own id in the environment, waits for all of them at once in one Asio io_context,
+// reports each exit as it happens, and says `done` after the last one. Lesson text:
+// lessons/02-worker-exec/README.md.
+//
+//     lesson02 [--workers N] [--exec PATH] [--work-ms MIN-MAX] [-- ARGS...]
+#include <clusterkit/cli.hpp>
+#include <clusterkit/cpus.hpp>
+#include <clusterkit/errors.hpp>
+#include <clusterkit/events.hpp>
+#include <clusterkit/process.hpp>
+#include <clusterkit/wait_status.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <exception>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <sys/wait.h>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+
+constexpr std::string_view program = "lesson02";
+constexpr std::string_view usage = "lesson02 [--workers N] [--exec PATH] [--work-ms MIN-MAX] [-- ARGS...]";
+
+struct Options {
+    int workers = 0;
+    fs::path exec;                  // the worker program
+    std::string work_ms;            // "MIN-MAX", checked; reaches each worker as CLUSTERKIT_WORK_MS
+    std::vector<std::string> args;  // everything after `--`: every worker's arguments, untouched
+};
+
+struct Worker {
+    int id;
+    pid_t pid;
+    bp::process process;  // destroying it while the worker runs kills the worker: keep it until reaped
+};
+
+// lesson02-worker in the directory of this very program, wherever it was built or installed.
+fs::path default_worker_path() { return fs::read_symlink("/proc/self/exe").parent_path() / "lesson02-worker"; }
+
+// The flags before the first `--` are lesson02's. Everything after it is the workers', passed on as it
+// is: a worker's own flags (even one spelt `--workers`) never reach lesson02's parser.
+Options read_command_line(int argc, char* argv[]) {
+    char** const end = argv + argc;
+    char** const separator = std::find_if(argv + 1, end, [](const char* arg) { return std::string_view(arg) == "--"; });
+
+    namespace po = clusterkit::program_options;
+    po::options_description options("options");
+    options.add_options()
+        ("workers", po::value<std::string>(), "how many workers (default: one per usable CPU)")
+        ("exec", po::value<std::string>(), "the worker program (default: lesson02-worker beside lesson02)")
+        ("work-ms", po::value<std::string>()->default_value("1000-6000"),
+         "each worker works a random time in MIN-MAX milliseconds");
+    const auto values = clusterkit::parse_command_line(static_cast<int>(separator - argv), argv, usage, options);
+
+    Options result;
+    result.workers = values.count("workers") ? clusterkit::positive_count(values, "workers")
+                                             : clusterkit::usable_cpu_count();
+    result.exec = values.count("exec") ? fs::path(values["exec"].as<std::string>()) : default_worker_path();
+    result.work_ms = values["work-ms"].as<std::string>();
+    if (!clusterkit::parse_range(result.work_ms))
+        throw clusterkit::UsageError("--work-ms wants MIN-MAX milliseconds with 0 <= MIN <= MAX, not '" +
+                                     result.work_ms + "'");
+    if (separator != end) result.args.assign(separator + 1, end);
+    return result;
+}
+
+// Throws, naming the path, unless execve(2) may run it. Checked before any worker starts, so that a typo
+// in --exec is one clear error instead of N children that fail.
+void check_runnable([[maybe_unused]] const fs::path& path) {
+    // TODO(lesson 02): throw an error that names the path unless execve(2) may run it: it must exist, be
+    // executable, and not be a directory.
+}
+
+// Boost 1.81's launcher forks, then learns through a close-on-exec pipe whether execve worked. When it did
+// not, the launcher returns the error without ever waiting for the child it forked (launcher.pid), which
+// would stay a zombie. pid -1: fork itself failed, so there is no child.
+[[maybe_unused]] void reap_failed_start(pid_t pid) {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);  // it has normally exited already; if not, this makes sure the wait returns
+    while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+    }
+}
+
+// Node's cluster.fork() after setupPrimary({ exec }): fork(2) and execve(2) of the worker program. No
+// shell: each of options.args is one argv entry, spaces and all. The environment is the primary's own plus
+// the worker's id and work range (Boost's process_environment would replace it instead). The launcher
+// returns only once execve has worked, so the worker is online: its program is loaded and running.
+Worker start_worker(asio::io_context& context, int id, [[maybe_unused]] const Options& options) {
+    // TODO(lesson 02): start worker `id` with Boost.Process v2: the program options.exec, with options.args as
+    // its arguments, and CLUSTERKIT_WORKER_ID and CLUSTERKIT_WORK_MS added to the environment it inherits.
+    // Print the `fork` and `online` lines and return the worker. If it cannot start, throw an error that
+    // names the path, and leave no zombie behind.
+    return Worker{id, -1, bp::process(context.get_executor())};
+}
+
+// After a failed start: ask the workers already running to stop (SIGTERM), so that they can be reaped and
+// the error reported without waiting for their work to end.
+void stop_all(std::vector<Worker>& workers) {
+    for (auto& worker : workers) {
+        boost::system::error_code ignored;  // a worker that has ended already has nothing to stop
+        worker.process.request_exit(ignored);
+    }
+}
+
+// Node's cluster.on('exit'): one async_wait per worker, all in one io_context, and run() until every one
+// has completed. Each exit is reported when it happens, whatever the start order. Returns how each worker
+// that failed ended.
+std::vector<std::string> wait_for_all([[maybe_unused]] asio::io_context& context,
+                                      [[maybe_unused]] std::vector<Worker>& workers) {
+    // TODO(lesson 02): wait for all the workers at once, and print `exit id=I pid=P code=C` (or
+    // `signal=SIGNAME`) for each one as it ends. Return a description of each worker that failed.
+    return {};
+}
+
+std::string describe_failures(const std::vector<std::string>& failures, std::size_t workers) {
+    std::string text = std::to_string(failures.size()) + " of " + std::to_string(workers) + " workers failed";
+    for (std::size_t i = 0; i < failures.size(); ++i) text += (i == 0 ? ": " : ", ") + failures[i];
+    return text;
+}
+
+int run_primary(const Options& options) {
+    check_runnable(options.exec);
+    clusterkit::emit("primary", {{"pid", ::getpid()}, {"workers", options.workers}});
+    asio::io_context context;  // before the workers: their process handles use it until they are destroyed
+    std::vector<Worker> workers;
+    std::exception_ptr start_failure;  // if a worker cannot start, the ones already started are stopped and reaped
+    try {
+        for (int id = 1; id <= options.workers; ++id) workers.push_back(start_worker(context, id, options));
+    } catch (...) {
+        start_failure = std::current_exception();
+        stop_all(workers);
+    }
+    const auto failures = wait_for_all(context, workers);
+    if (start_failure) std::rethrow_exception(start_failure);
+    clusterkit::emit("done");  // the seed's "all done"
+    if (!failures.empty()) throw std::runtime_error(describe_failures(failures, workers.size()));
+    return clusterkit::exit_status::ok;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    return clusterkit::run_main(program, [&] { return run_primary(read_command_line(argc, argv)); });
+}

@@ -1,0 +1,145 @@
+// Lesson 03: the supervisor. See supervisor.hpp for what it does; lessons/03-exit-handling/README.md for why.
+// YOUR CODE: fill in the TODO(lesson 03) gaps below, and the one in worker.cpp.
+#include "supervisor.hpp"
+
+#include <clusterkit/errors.hpp>
+#include <clusterkit/events.hpp>
+#include <clusterkit/wait_status.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace lesson03 {
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+namespace {
+
+constexpr std::string_view program = "lesson03";
+
+// A Boost.Process v2 initializer, run in the child between fork and exec: the kernel sends the worker
+// SIGKILL when the primary dies, so a primary killed with SIGKILL leaves no orphan behind. If the primary
+// already died before prctl() ran, the parent is no longer the primary: give up at once.
+struct DieWithPrimary {
+    pid_t primary = ::getpid();
+
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+        // TODO(lesson 03): ask the kernel to SIGKILL this child when the primary dies, and give up at once
+        // if the primary is already gone.
+        return {};
+    }
+};
+
+}  // namespace
+
+RestartBudget::RestartBudget(int max_restarts, std::chrono::seconds within)
+    : max_restarts_(max_restarts), within_(within) {}
+
+bool RestartBudget::spend([[maybe_unused]] Clock::time_point now) {
+    // TODO(lesson 03): record a restart at `now`; return false when it makes more than max_restarts_
+    // restarts within the last within_.
+    return true;
+}
+
+Supervisor::Supervisor(asio::io_context& context, SupervisorConfig config)
+    : context_(context),
+      config_(std::move(config)),
+      restarts_(config_.max_restarts, config_.within),
+      stop_signals_(context, SIGTERM, SIGINT),
+      grace_timer_(context) {}
+
+void Supervisor::start() {
+    clusterkit::emit("primary", {{"pid", ::getpid()}, {"workers", config_.workers}});
+    // A signal is only noted by Asio's handler; the stop itself runs here, in the event loop.
+    stop_signals_.async_wait([this](boost::system::error_code error, int) {
+        if (!error) stop();
+    });
+    for (int id = 1; id <= config_.workers; ++id) start_worker(id);
+}
+
+// Node's cluster.fork(): a new process of the worker program, with its id in the environment.
+void Supervisor::start_worker(int id) {
+    asio::writable_pipe lifeline(context_);
+    bp::process process(context_, config_.worker_program, config_.worker_args,
+                        bp::process_stdio{lifeline, {}, {}},
+                        clusterkit::EnvironmentWith({{"CLUSTERKIT_WORKER_ID", std::to_string(id)}}), DieWithPrimary{});
+    const pid_t pid = process.id();
+    auto& worker = *(workers_[id] = std::make_unique<Worker>(Worker{id, pid, std::move(process), std::move(lifeline)}));
+    clusterkit::emit("fork", {{"id", id}, {"pid", pid}});
+    // Boost.Process returns only once exec succeeded, so the worker program is running.
+    clusterkit::emit("online", {{"id", id}, {"pid", pid}});
+    watch(worker);
+}
+
+// One asynchronous wait per worker: each death is reaped as soon as it happens, whichever worker it is.
+void Supervisor::watch([[maybe_unused]] Worker& worker) {
+    // TODO(lesson 03): wait for the worker without blocking the event loop; when it ends, call
+    // on_worker_exit() with its id and raw wait status (or fail() if the wait itself fails).
+}
+
+void Supervisor::on_worker_exit(int id, int raw_status) {
+    auto& worker = *workers_.at(id);
+    const pid_t pid = worker.pid;
+    worker.running = false;
+    worker.process.detach();  // reaped: its destructor must never signal that pid, which may be reused
+    const auto status = clusterkit::WaitStatus::from_raw(raw_status);
+    clusterkit::emit("exit", {{"id", id}, {"pid", pid}, status.field()});
+    // Drop the old worker after this handler has returned: its wait operation still refers to it.
+    asio::post(context_, [this, id, pid, ended = &worker] {
+        if (workers_.contains(id) && workers_.at(id).get() == ended) workers_.erase(id);
+        // TODO(lesson 03): unless the primary is stopping, print the seed's "<pid> bit the dust" line and
+        // replace the worker.
+        finish_if_all_ended();
+    });
+}
+
+void Supervisor::replace(int id) {
+    if (!restarts_.spend(Clock::now())) {
+        return fail("more than " + std::to_string(restarts_.max_restarts()) + " restarts within " +
+                    std::to_string(restarts_.within().count()) + " s: a crash loop, giving up");
+    }
+    try {
+        start_worker(id);
+    } catch (const std::exception& error) {
+        fail("cannot restart worker " + std::to_string(id) + ": " + error.what());
+    }
+}
+
+// A deliberate stop: no replacements; SIGTERM now, SIGKILL for whoever is left after the grace period.
+void Supervisor::stop() {
+    if (stopping_) return kill_remaining();  // asked twice: do not wait any longer
+    stopping_ = true;
+    stop_signals_.async_wait([this](boost::system::error_code error, int) {
+        if (!error) stop();
+    });
+    // TODO(lesson 03): ask every running worker to exit (SIGTERM), and kill_remaining() the ones still
+    // there after config_.grace.
+    finish_if_all_ended();
+}
+
+void Supervisor::kill_remaining() {
+    // Not process.terminate(): it would reap the worker behind the pending async_wait's back. Only workers
+    // not yet reaped: a reaped worker's pid may already belong to another process.
+    for (auto& [id, worker] : workers_)
+        if (worker->running) ::kill(worker->pid, SIGKILL);
+}
+
+void Supervisor::finish_if_all_ended() {
+    if (!stopping_ || !workers_.empty()) return;
+    grace_timer_.cancel();
+    stop_signals_.cancel();
+    clusterkit::emit("done");
+}
+
+void Supervisor::fail(const std::string& message) {
+    clusterkit::report_error(program, message);
+    failed_ = true;
+    stop();
+}
+
+}  // namespace lesson03
