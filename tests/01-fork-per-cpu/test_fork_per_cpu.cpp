@@ -1,6 +1,7 @@
 // Lesson 01's autograder: the contract of `lesson01 [--workers N]` (lessons/01-fork-per-cpu/README.md).
 #include <catch2/catch.hpp>
 
+#include "checks.hpp"
 #include "program.hpp"
 
 #include <algorithm>
@@ -22,16 +23,6 @@ std::vector<int> test_cpus() {
     for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
         if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
     return cpus;
-}
-
-// The index of the first line that is the event `name` with field id=`id`, or -1.
-long index_of(const Run& run, std::string_view name, long long id) {
-    for (std::size_t i = 0; i < run.stdout_lines.size(); ++i) {
-        const auto event = Event::parse(run.stdout_lines[i]);
-        if (event && event->name == name && event->has("id") && event->number("id") == id)
-            return static_cast<long>(i);
-    }
-    return -1;
 }
 
 std::set<long long> pids_of(const std::vector<Event>& events) {
@@ -94,21 +85,7 @@ TEST_CASE("every worker is forked, comes online and exits with code 0, in that o
     const auto run = run_to_end("lesson01", {.args = {"--workers", "3"}});
     INFO(run.transcript());
     REQUIRE(run.status_is_code(0));
-    REQUIRE(run.events_named("fork").size() == 3);
-    for (const auto& fork : run.events_named("fork")) {
-        const auto id = fork.number("id");
-        INFO("worker id " << id);
-        const long forked = index_of(run, "fork", id);
-        const long online = index_of(run, "online", id);
-        const long exited = index_of(run, "exit", id);
-        REQUIRE(online > forked);
-        REQUIRE(exited > online);
-        const auto exit_event = *Event::parse(run.stdout_lines[static_cast<std::size_t>(exited)]);
-        CHECK(exit_event.number("pid") == fork.number("pid"));
-        CHECK(exit_event.text("code") == "0");
-    }
-    CHECK(run.events_named("online").size() == 3);
-    CHECK(run.events_named("exit").size() == 3);
+    check_worker_lifecycles(run, 3);
 }
 
 TEST_CASE("done is the primary's last line, after every exit, and the primary exits 0", "[01][events]") {

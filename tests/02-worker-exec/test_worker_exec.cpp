@@ -5,6 +5,7 @@
 // exactly what a worker received: print-args its argv, print-env a variable, sleep-ms-by-id a work time.
 #include <catch2/catch.hpp>
 
+#include "checks.hpp"
 #include "program.hpp"
 
 #include <algorithm>
@@ -25,16 +26,6 @@ std::vector<std::string> with_test_child(std::vector<std::string> flags, const s
     flags.insert(flags.end(), {"--exec", test_child_path().string(), "--"});
     flags.insert(flags.end(), steps.begin(), steps.end());
     return flags;
-}
-
-// The index of the first line that is the event `name` with field id=`id`, or -1.
-long index_of(const Run& run, std::string_view name, long long id) {
-    for (std::size_t i = 0; i < run.stdout_lines.size(); ++i) {
-        const auto event = Event::parse(run.stdout_lines[i]);
-        if (event && event->name == name && event->has("id") && event->number("id") == id)
-            return static_cast<long>(i);
-    }
-    return -1;
 }
 
 std::set<long long> numbers_of(const std::vector<Event>& events, std::string_view key) {
@@ -168,22 +159,7 @@ TEST_CASE("every worker is forked, comes online and exits with code 0, in that o
     const auto run = run_to_end("lesson02", {.args = with_test_child({"--workers", "3"}, {})});
     INFO(run.transcript());
     REQUIRE(run.status_is_code(0));
-    REQUIRE(run.events_named("fork").size() == 3);
-    for (const auto& fork : run.events_named("fork")) {
-        const auto id = fork.number("id");
-        INFO("worker id " << id);
-        const long forked = index_of(run, "fork", id);
-        const long online = index_of(run, "online", id);
-        const long exited = index_of(run, "exit", id);
-        REQUIRE(online > forked);
-        REQUIRE(exited > online);
-        const auto exit_event = *Event::parse(run.stdout_lines[static_cast<std::size_t>(exited)]);
-        CHECK(exit_event.number("pid") == fork.number("pid"));
-        CHECK(exit_event.text("code") == "0");
-    }
-    CHECK(run.events_named("exit").size() == 3);
-    REQUIRE_FALSE(run.stdout_lines.empty());
-    CHECK(run.stdout_lines.back() == "done");
+    check_worker_lifecycles(run, 3);
     CHECK(run.stderr_text.empty());
 }
 

@@ -28,13 +28,6 @@ std::map<long long, pid_t> wait_online(Program& program, int count) {
     return pids;
 }
 
-std::vector<Event> events_named(const Program& program, std::string_view name) {
-    std::vector<Event> found;
-    for (const auto& line : program.stdout_lines())
-        if (auto event = Event::parse(line.text); event && event->name == name) found.push_back(*event);
-    return found;
-}
-
 bool has_line(const Program& program, const std::string& text) {
     return std::ranges::any_of(program.stdout_lines(), [&](const Line& line) { return line.text == text; });
 }
@@ -111,8 +104,8 @@ TEST_CASE("SIGTERM or SIGINT to the primary stops every worker, replaces none, a
     INFO(primary.transcript());
     REQUIRE(status.has_value());
     CHECK(status->describe() == "exited with code 0");
-    CHECK(events_named(primary, "fork").size() == 3);
-    CHECK(events_named(primary, "exit").size() == 3);
+    CHECK(primary.events_named("fork").size() == 3);
+    CHECK(primary.events_named("exit").size() == 3);
     REQUIRE_FALSE(primary.stdout_lines().empty());
     CHECK(primary.stdout_lines().back().text == "done");
     CHECK(primary.stderr_text().empty());
@@ -135,7 +128,7 @@ TEST_CASE("a worker that ignores SIGTERM is killed after the grace period, and t
     INFO(primary.transcript());
     REQUIRE(status.has_value());
     CHECK(status->describe() == "exited with code 0");
-    const auto exits = events_named(primary, "exit");
+    const auto exits = primary.events_named("exit");
     CHECK(exits.size() == 2);
     for (const auto& exit : exits) CHECK(exit.text("signal") == "SIGKILL");
     CHECK(primary.left_behind().empty());
@@ -177,7 +170,7 @@ TEST_CASE("twenty workers killed at once are all replaced and none is left a zom
     INFO(primary.transcript());
     REQUIRE(new_pids.size() == 20);
     std::set<pid_t> exited;
-    for (const auto& exit : events_named(primary, "exit")) exited.insert(static_cast<pid_t>(exit.number("pid")));
+    for (const auto& exit : primary.events_named("exit")) exited.insert(static_cast<pid_t>(exit.number("pid")));
     for (const auto& [id, pid] : old_pids) {
         INFO("worker " << id << ", old pid " << pid);
         CHECK(exited.contains(pid));

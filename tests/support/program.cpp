@@ -249,6 +249,13 @@ std::vector<ProcessInfo> Program::left_behind() const {
 
 const std::vector<Line>& Program::stdout_lines() const { return impl_->lines; }
 
+std::vector<Event> Program::events_named(std::string_view name) const {
+    std::vector<Event> found;
+    for (const auto& line : impl_->lines)
+        if (auto event = Event::parse(line.text); event && event->name == name) found.push_back(std::move(*event));
+    return found;
+}
+
 const std::string& Program::stderr_text() const { return impl_->stderr_text; }
 
 std::string Program::transcript() const {
@@ -295,6 +302,14 @@ std::vector<Event> Run::events_named(std::string_view name) const {
     auto found = events();
     std::erase_if(found, [&](const Event& event) { return event.name != name; });
     return found;
+}
+
+long Run::index_of(std::string_view name, long long id) const {
+    for (std::size_t i = 0; i < stdout_lines.size(); ++i) {
+        const auto event = Event::parse(stdout_lines[i]);
+        if (event && event->name == name && event->has("id") && event->number("id") == id) return static_cast<long>(i);
+    }
+    return -1;
 }
 
 std::vector<std::string> Run::stderr_lines() const {

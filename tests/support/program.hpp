@@ -82,6 +82,7 @@ public:
     std::vector<ProcessInfo> left_behind() const;
 
     const std::vector<Line>& stdout_lines() const;
+    std::vector<Event> events_named(std::string_view name) const;  // of the lines read so far
     const std::string& stderr_text() const;
     std::string transcript() const;  // stdout and stderr so far, for failure messages
 
@@ -105,6 +106,8 @@ struct Run {
 
     std::vector<Event> events() const;
     std::vector<Event> events_named(std::string_view name) const;
+    // The index in stdout_lines of the first event `name` with id=`id`, or -1.
+    long index_of(std::string_view name, long long id) const;
     std::vector<std::string> stderr_lines() const;
     bool status_is_code(int code) const;
     std::string transcript() const;

@@ -1,0 +1,29 @@
+// Checks shared by several lessons' autograders. See checks.hpp.
+#include "checks.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace clusterkit::testing {
+
+void check_worker_lifecycles(const Run& run, std::size_t workers) {
+    const auto forks = run.events_named("fork");
+    REQUIRE(forks.size() == workers);
+    for (const auto& fork : forks) {
+        const auto id = fork.number("id");
+        INFO("worker id " << id);
+        const long forked = run.index_of("fork", id);
+        const long online = run.index_of("online", id);
+        const long exited = run.index_of("exit", id);
+        REQUIRE(online > forked);
+        REQUIRE(exited > online);
+        const auto exit_event = *Event::parse(run.stdout_lines[static_cast<std::size_t>(exited)]);
+        CHECK(exit_event.number("pid") == fork.number("pid"));
+        CHECK(exit_event.text("code") == "0");
+    }
+    CHECK(run.events_named("online").size() == workers);
+    CHECK(run.events_named("exit").size() == workers);
+    REQUIRE_FALSE(run.stdout_lines.empty());
+    CHECK(run.stdout_lines.back() == "done");
+}
+
+}  // namespace clusterkit::testing

@@ -1,0 +1,14 @@
+// Checks that several lessons' autograders make the same way, with Catch2 assertions.
+#pragma once
+
+#include "program.hpp"
+
+#include <cstddef>
+
+namespace clusterkit::testing {
+
+// Every one of `workers` workers was forked, then came online, then exited with code 0, in that order, with
+// the same pid in its three events; and `done` is the last line.
+void check_worker_lifecycles(const Run& run, std::size_t workers);
+
+}  // namespace clusterkit::testing
