@@ -101,6 +101,12 @@ void kill_and_reap_orphans() {
 
 }  // namespace
 
+std::chrono::milliseconds deadline_from_environment() {
+    const char* text = std::getenv("CLUSTERKIT_TEST_DEADLINE_MS");
+    const int milliseconds = text ? std::atoi(text) : 0;
+    return std::chrono::milliseconds(milliseconds > 0 ? milliseconds : 5000);
+}
+
 std::filesystem::path program_path(std::string_view name) {
     const char* bin_dir = std::getenv("CLUSTERKIT_BIN_DIR");
     const std::filesystem::path dir = bin_dir && *bin_dir ? bin_dir : CLUSTERKIT_DEFAULT_BIN_DIR;
