@@ -1,0 +1,198 @@
+// bench-messages: how fast lesson 05's channel carries messages between a primary and one worker, to set
+// beside Node's cluster IPC (node-ipc.js does the same with worker.send / process.send).
+//
+//     bench-messages [--round-trips N] [--big-messages M]     (bench/messages/run runs it beside Node)
+//
+// Two measurements, each one message in flight at a time, the worker echoing every message back:
+//   - N round trips of a small message {"type":"ping","n":i}: round trips per second;
+//   - M round trips of a 1 MiB payload: MiB/s of payload carried, both directions counted (2 MiB a trip).
+// Built with -O2 whatever the build type (bench/CMakeLists.txt), and with glibc told to keep big blocks.
+// Prints one event line: `bench impl=cpp round_trips_per_s=R mib_per_s=B`.
+// The worker is this same program run again (/proc/self/exe) with --worker: stdin from the primary, and the
+// descriptor in CLUSTERKIT_CHANNEL_FD to it, exactly as lesson05 starts lesson05-worker.
+#include "channel.hpp"
+
+// Boost.JSON is a compiled library; this program builds it from its sources here, in this one file.
+#include <boost/json/src.hpp>
+
+#include <clusterkit/cli.hpp>
+#include <clusterkit/errors.hpp>
+#include <clusterkit/events.hpp>
+#include <clusterkit/fd.hpp>
+#include <clusterkit/process.hpp>
+#include <clusterkit/wait_status.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <malloc.h>
+#include <string>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view program = "bench-messages";
+constexpr int channel_fd = 3;
+
+// The same initializers as lesson 05's primary (see solutions/05-message-passing/primary.cpp).
+struct BindFd {
+    int target;
+    int fd;
+    template <typename Launcher>
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
+        launcher.fd_whitelist.push_back(target);
+        return {};
+    }
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+        const int result = fd == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(fd, target);
+        if (result == -1) return {errno, boost::system::system_category()};
+        return {};
+    }
+};
+
+struct DieWithPrimary {
+    pid_t primary = ::getpid();
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != primary) ::_exit(clusterkit::exit_status::failure);
+        return {};
+    }
+};
+
+// The worker: every message comes back as it is, until "shutdown".
+int echo_worker() {
+    const char* fd_text = std::getenv("CLUSTERKIT_CHANNEL_FD");
+    const auto fd = clusterkit::parse_whole_number(fd_text ? fd_text : "");
+    if (!fd) throw clusterkit::UsageError("CLUSTERKIT_CHANNEL_FD is not set: --worker is for bench-messages itself");
+    asio::io_context context;
+    auto channel = lesson05::Channel::create(asio::readable_pipe(context, ::dup(STDIN_FILENO)),
+                                             asio::writable_pipe(context, *fd));
+    int status = clusterkit::exit_status::failure;
+    channel->start({
+        .on_message = [&](const json::object& message) {
+            if (message.at("type") != "shutdown") return channel->send(message);
+            channel->when_sent([&] {
+                status = clusterkit::exit_status::ok;
+                channel->close();
+                context.stop();
+            });
+        },
+        .on_malformed = [&](const std::string& why) { clusterkit::report_error(program, why); context.stop(); },
+        .on_closed = [&](boost::system::error_code) { context.stop(); },
+    });
+    context.run();
+    return status;
+}
+
+// The primary: sends `count` messages made by `make(i)`, one at a time, each after the previous one's echo.
+class Primary {
+public:
+    explicit Primary(asio::io_context& context) : context_(context) {}
+
+    void start() {
+        asio::writable_pipe to_worker(context_);
+        auto from_worker = clusterkit::Pipe::open();
+        process_.emplace(context_, std::filesystem::read_symlink("/proc/self/exe"), std::vector<std::string>{"--worker"},
+                         bp::process_stdio{to_worker, {}, {}}, BindFd{channel_fd, from_worker.write_end.get()},
+                         clusterkit::EnvironmentWith({{"CLUSTERKIT_CHANNEL_FD", std::to_string(channel_fd)}}),
+                         DieWithPrimary{});
+        from_worker.write_end.reset();
+        channel_ = lesson05::Channel::create(asio::readable_pipe(context_, from_worker.read_end.release()),
+                                             std::move(to_worker));
+        channel_->start({
+            .on_message = [this](const json::object& message) { on_echo(message); },
+            .on_malformed = [](const std::string& why) { throw std::runtime_error("the worker sent: " + why); },
+            .on_closed = [](boost::system::error_code) { throw std::runtime_error("the worker is gone"); },  // never after stop(): the loop no longer runs
+        });
+    }
+
+    // Runs `count` round trips of make(i) and returns the seconds they took.
+    double measure(int count, std::function<json::value(int)> make) {
+        make_ = std::move(make);
+        count_ = count;
+        sent_ = 0;
+        const auto begin = Clock::now();
+        send_next();
+        while (!finished_) context_.run_one();  // until the last echo
+        finished_ = false;
+        return std::chrono::duration<double>(Clock::now() - begin).count();
+    }
+
+    int stop() {
+        bool sent = false;
+        channel_->send(json::object{{"type", "shutdown"}});
+        channel_->when_sent([&] { sent = true; });
+        while (!sent) context_.run_one();
+        process_->wait();
+        const auto status = clusterkit::WaitStatus::from_raw(process_->native_exit_code());
+        if (status.killed_by_signal || status.code != 0) throw std::runtime_error("the worker " + status.describe());
+        return clusterkit::exit_status::ok;
+    }
+
+private:
+    void send_next() { channel_->send(make_(sent_++)); }
+
+    void on_echo(const json::object& message) {
+        if (message.at("type") == "big") checked_bytes_ += message.at("payload").as_string().size();
+        if (sent_ < count_) return send_next();
+        finished_ = true;
+    }
+
+    asio::io_context& context_;
+    std::optional<bp::process> process_;
+    std::shared_ptr<lesson05::Channel> channel_;
+    std::function<json::value(int)> make_;
+    int count_ = 0;
+    int sent_ = 0;
+    bool finished_ = false;
+    std::size_t checked_bytes_ = 0;
+};
+
+int run(int round_trips, int big_messages) {
+    std::signal(SIGPIPE, SIG_IGN);
+    asio::io_context context;
+    Primary primary(context);
+    primary.start();
+    primary.measure(200, [](int i) { return json::object{{"type", "ping"}, {"n", i}}; });  // warm up
+    const double small_s = primary.measure(round_trips, [](int i) { return json::object{{"type", "ping"}, {"n", i}}; });
+    const json::string payload(1024 * 1024, 'x');
+    const double big_s = primary.measure(big_messages, [&](int i) {
+        return json::object{{"type", "big"}, {"n", i}, {"payload", payload}};
+    });
+    primary.stop();
+    const auto rate = static_cast<long long>(round_trips / small_s);
+    const auto mib_per_s = static_cast<long long>(2.0 * big_messages / big_s);
+    clusterkit::emit("bench", {{"impl", "cpp"}, {"round_trips_per_s", rate}, {"mib_per_s", mib_per_s}});
+    return clusterkit::exit_status::ok;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    return clusterkit::run_main(program, [&] {
+        namespace po = clusterkit::program_options;
+        po::options_description options("options");
+        options.add_options()
+            ("round-trips", po::value<std::string>()->default_value("20000"), "small-message round trips")
+            ("big-messages", po::value<std::string>()->default_value("200"), "1 MiB round trips")
+            ("worker", "be the echoing worker (bench-messages starts itself so)");
+        const auto values = clusterkit::parse_command_line(
+            argc, argv, "bench-messages [--round-trips N] [--big-messages M]", options);
+        // glibc serves blocks of 128 KiB and more with mmap() and gives them back at free(): every 1 MiB message
+        // would then page-fault its memory in anew (a third of the time, measured with perf). Keep them.
+        ::mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+        ::mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+        if (values.count("worker")) return echo_worker();
+        return run(clusterkit::positive_count(values, "round-trips"), clusterkit::positive_count(values, "big-messages"));
+    });
+}

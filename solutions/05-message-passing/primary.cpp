@@ -1,0 +1,269 @@
+// Lesson 05: the primary's work queue. See primary.hpp for what it does; lessons/05-message-passing/README.md
+// for why.
+#include "primary.hpp"
+#include "tasks.hpp"
+
+#include <clusterkit/errors.hpp>
+#include <clusterkit/events.hpp>
+#include <clusterkit/fd.hpp>
+#include <clusterkit/wait_status.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <csignal>
+#include <utility>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace lesson05 {
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view program = "lesson05";
+
+// The worker finds the channel from the primary on stdin, and the channel to the primary on this descriptor,
+// named in its environment as Node names its channel in NODE_CHANNEL_FD.
+constexpr int channel_fd = 3;
+
+// As in lesson 03: the kernel sends the worker SIGKILL when the primary dies.
+struct DieWithPrimary {
+    pid_t primary = ::getpid();
+
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != primary) ::_exit(clusterkit::exit_status::failure);
+        return {};
+    }
+};
+
+// Gives the child `fd` as descriptor `target`. Boost's posix::bind_fd does this too, but in 1.81 its
+// on_setup() has no return statement (undefined behaviour: a garbage error code, or worse when optimised).
+struct BindFd {
+    int target;
+    int fd;
+
+    template <typename Launcher>
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
+        launcher.fd_whitelist.push_back(target);  // Boost.Process closes every other descriptor in the child
+        return {};
+    }
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+        // dup2 clears close-on-exec on the copy; when fd is already target, clear it by hand.
+        const int result = fd == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(fd, target);
+        if (result == -1) return {errno, boost::system::system_category()};
+        return {};
+    }
+};
+
+}  // namespace
+
+Primary::Primary(asio::io_context& context, PrimaryConfig config)
+    : context_(context), config_(std::move(config)), stop_signals_(context, SIGTERM, SIGINT), grace_timer_(context) {
+    for (int task = 1; task <= config_.tasks; ++task) pending_.push_back(task);
+}
+
+void Primary::start() {
+    clusterkit::emit("primary", {{"pid", ::getpid()}, {"workers", config_.workers}, {"tasks", config_.tasks}});
+    stop_signals_.async_wait([this](boost::system::error_code error, int) {
+        if (!error) stop();
+    });
+    for (int id = 1; id <= config_.workers; ++id) start_worker(id);
+}
+
+// Node's cluster.fork() with its IPC channel: two pipes, primary -> worker on the worker's stdin, and
+// worker -> primary on the worker's descriptor 3.
+void Primary::start_worker(int id) {
+    asio::writable_pipe to_worker(context_);
+    auto from_worker = clusterkit::Pipe::open();
+    bp::process process(context_, config_.worker_program, config_.worker_args, bp::process_stdio{to_worker, {}, {}},
+                        BindFd{channel_fd, from_worker.write_end.get()},
+                        clusterkit::EnvironmentWith({{"CLUSTERKIT_WORKER_ID", std::to_string(id)},
+                                                     {"CLUSTERKIT_CHANNEL_FD", std::to_string(channel_fd)}}),
+                        DieWithPrimary{});
+    from_worker.write_end.reset();  // the worker's end: only the worker may hold it, or we never see end-of-file
+    const pid_t pid = process.id();
+    auto channel = Channel::create(asio::readable_pipe(context_, from_worker.read_end.release()), std::move(to_worker));
+    auto& worker = *(workers_[id] = std::make_unique<Worker>(Worker{id, pid, std::move(process), channel, std::nullopt}));
+    clusterkit::emit("fork", {{"id", id}, {"pid", pid}});
+
+    // The handlers find this very worker; a replacement under the same id is another Worker object.
+    Worker* const self = &worker;
+    channel->start({
+        .on_message = [this, self](const json::object& message) { on_message(*self, message); },
+        .on_malformed = [this, self](const std::string& why) { on_malformed(*self, why); },
+        .on_closed = [this, self](boost::system::error_code) { on_channel_end(*self); },
+    });
+    worker.process.async_wait([this, self](boost::system::error_code error, int) {
+        if (error) return fail("waiting for worker " + std::to_string(self->id) + ": " + error.message());
+        on_reaped(*self, self->process.native_exit_code());
+    });
+}
+
+// Node's worker.on('message'): what a worker says. `online` is its first message, as in Node.
+void Primary::on_message(Worker& worker, const json::object& message) {
+    const auto type = *string_field(message, "type");
+    if (type == "online" && !worker.online) {
+        worker.online = true;
+        clusterkit::emit("online", {{"id", worker.id}, {"pid", worker.pid}});
+        dispatch();
+        return finish_if_all_done();
+    }
+    if (type == "result") return on_result(worker, message);
+    on_malformed(worker, "unexpected message type '" + std::string(type) + "'");
+}
+
+void Primary::on_result(Worker& worker, const json::object& message) {
+    const auto task = integer_field(message, "task");
+    const auto result = integer_field(message, "result");
+    if (!task || !result || *result < 0) return on_malformed(worker, "a result without a task or a count");
+    if (!worker.task || *task != *worker.task) {
+        return on_malformed(worker, "a result for task " + std::to_string(*task) + ", which it was not given");
+    }
+    std::vector<clusterkit::Field> fields{{"from", worker.id}, {"task", *task}, {"result", *result}};
+    if (config_.echo_bytes > 0) {
+        const auto payload = string_field(message, "payload");
+        if (!payload) return on_malformed(worker, "a result without its payload");
+        fields.emplace_back("bytes", payload->size());
+        fields.emplace_back("checksum", checksum(*payload));
+    }
+    results_[*worker.task] = *result;
+    worker.task.reset();
+    clusterkit::emit("message", fields);
+    dispatch();
+    finish_if_all_done();
+}
+
+// A frame that is not a message of the protocol: the worker is broken. Report it, stop the worker (its task
+// goes back to the queue when it has ended) and go on with the others.
+//tag::malformed[]
+void Primary::on_malformed(Worker& worker, const std::string& why) {
+    clusterkit::report_error(program, "worker " + std::to_string(worker.id) + " sent a malformed message: " + why);
+    failed_ = true;  // the run goes on, but the primary exits 1 after `done`
+    kill_worker(worker);
+    on_channel_end(worker);
+}
+//end::malformed[]
+
+void Primary::on_channel_end(Worker& worker) {
+    worker.channel->close();
+    worker.channel_open = false;
+    end_if_gone(worker);
+}
+
+void Primary::on_reaped(Worker& worker, int raw_status) {
+    worker.running = false;
+    worker.process.detach();  // reaped: its destructor must never signal that pid, which may be reused
+    clusterkit::emit("exit", {{"id", worker.id}, {"pid", worker.pid}, clusterkit::WaitStatus::from_raw(raw_status).field()});
+    end_if_gone(worker);
+}
+
+// A worker is gone once it has been reaped *and* its channel has ended: only then have all the messages it
+// sent been read, so only then do we know whether its task is done.
+//tag::requeue[]
+void Primary::end_if_gone(Worker& worker) {
+    if (worker.running || worker.channel_open) return;
+    if (const auto task = std::exchange(worker.task, std::nullopt)) {
+        if (attempts_[*task] >= config_.max_attempts) {
+            fail("task " + std::to_string(*task) + " ended " + std::to_string(config_.max_attempts) + " workers: giving up");
+        } else {
+            pending_.push_front(*task);  // the lost task goes first: to an idle worker, or to the replacement
+            dispatch();
+        }
+    }
+    //end::requeue[]
+    // Drop the worker after this handler has returned (its operations still refer to it), then replace it.
+    asio::post(context_, [this, id = worker.id, ended = &worker] {
+        if (workers_.contains(id) && workers_.at(id).get() == ended) workers_.erase(id);
+        if (stopping_) return finish_if_all_ended();
+        if (++restarts_ > config_.max_restarts) {
+            return fail("more than " + std::to_string(config_.max_restarts) + " workers replaced: giving up");
+        }
+        try {
+            start_worker(id);
+        } catch (const std::exception& error) {
+            fail("cannot restart worker " + std::to_string(id) + ": " + error.what());
+        }
+    });
+}
+
+// One task at a time per worker: each idle worker that is online gets the next pending task.
+void Primary::dispatch() {
+    if (stopping_) return;
+    for (auto& [id, worker] : workers_) {
+        if (pending_.empty()) break;
+        if (!worker->online || worker->task || !worker->channel_open) continue;
+        const int task = pending_.front();
+        pending_.pop_front();
+        send_task(*worker, task);
+    }
+}
+
+void Primary::send_task(Worker& worker, int task) {
+    worker.task = task;
+    const auto range = task_range(task, config_.task_size);
+    json::object message{{"type", "task"}, {"task", task}, {"attempt", ++attempts_[task]},
+                         {"from", range.from}, {"to", range.to}};
+    if (config_.echo_bytes > 0) message["payload"] = payload_for(task, config_.echo_bytes);
+    worker.channel->send(message);
+}
+
+// Every task has its result: print the combined answer and shut the workers down.
+void Primary::finish_if_all_done() {
+    if (stopping_ || !pending_.empty()) return;
+    for (const auto& [id, worker] : workers_)
+        if (worker->task) return;
+    std::int64_t primes = 0;
+    for (const auto& [task, result] : results_) primes += result;
+    clusterkit::emit("answer", {{"primes", primes}, {"tasks", static_cast<int>(results_.size())}});
+    stop();
+}
+
+// Node's cluster.disconnect(): one `shutdown` message to every worker (a broadcast). Each finishes the task
+// it has, sends its result, and exits with code 0. SIGKILL for whoever is left after the grace period.
+//tag::stop[]
+void Primary::stop() {
+    if (stopping_) return kill_remaining();  // asked twice: do not wait any longer
+    stopping_ = true;
+    stop_signals_.async_wait([this](boost::system::error_code error, int) {
+        if (!error) stop();
+    });
+    const json::value shutdown = json::object{{"type", "shutdown"}};
+    for (auto& [id, worker] : workers_)
+        if (worker->channel_open) worker->channel->send(shutdown);
+    grace_timer_.expires_after(config_.grace);
+    grace_timer_.async_wait([this](boost::system::error_code error) {
+        if (!error) kill_remaining();
+    });
+    finish_if_all_ended();
+}
+//end::stop[]
+
+void Primary::kill_remaining() {
+    for (auto& [id, worker] : workers_) kill_worker(*worker);
+}
+
+// SIGKILL, only to a worker not yet reaped (its pid may belong to someone else afterwards) and only to a
+// real pid: kill(0) or kill(-1) would hit our own process group or every process we may signal.
+void Primary::kill_worker(Worker& worker) {
+    if (worker.running && worker.pid > 0) ::kill(worker.pid, SIGKILL);
+}
+
+void Primary::finish_if_all_ended() {
+    if (!stopping_ || !workers_.empty()) return;
+    grace_timer_.cancel();
+    stop_signals_.cancel();
+    clusterkit::emit("done");
+}
+
+void Primary::fail(const std::string& message) {
+    clusterkit::report_error(program, message);
+    failed_ = true;
+    stop();
+}
+
+}  // namespace lesson05
