@@ -12,8 +12,6 @@
 
 #include <csignal>
 #include <utility>
-#include <fcntl.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace lesson05 {
@@ -28,37 +26,6 @@ constexpr std::string_view program = "lesson05";
 // The worker finds the channel from the primary on stdin, and the channel to the primary on this descriptor,
 // named in its environment as Node names its channel in NODE_CHANNEL_FD.
 constexpr int channel_fd = 3;
-
-// As in lesson 03: the kernel sends the worker SIGKILL when the primary dies.
-struct DieWithPrimary {
-    pid_t primary = ::getpid();
-
-    template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != primary) ::_exit(clusterkit::exit_status::failure);
-        return {};
-    }
-};
-
-// Gives the child `fd` as descriptor `target`. Boost's posix::bind_fd does this too, but in 1.81 its
-// on_setup() has no return statement (undefined behaviour: a garbage error code, or worse when optimised).
-struct BindFd {
-    int target;
-    int fd;
-
-    template <typename Launcher>
-    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
-        launcher.fd_whitelist.push_back(target);  // Boost.Process closes every other descriptor in the child
-        return {};
-    }
-    template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        // dup2 clears close-on-exec on the copy; when fd is already target, clear it by hand.
-        const int result = fd == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(fd, target);
-        if (result == -1) return {errno, boost::system::system_category()};
-        return {};
-    }
-};
 
 }  // namespace
 
@@ -81,10 +48,10 @@ void Primary::start_worker(int id) {
     asio::writable_pipe to_worker(context_);
     auto from_worker = clusterkit::Pipe::open();
     bp::process process(context_, config_.worker_program, config_.worker_args, bp::process_stdio{to_worker, {}, {}},
-                        BindFd{channel_fd, from_worker.write_end.get()},
+                        clusterkit::BindFd{channel_fd, from_worker.write_end.get()},
                         clusterkit::EnvironmentWith({{"CLUSTERKIT_WORKER_ID", std::to_string(id)},
                                                      {"CLUSTERKIT_CHANNEL_FD", std::to_string(channel_fd)}}),
-                        DieWithPrimary{});
+                        clusterkit::DieWithParent{});
     from_worker.write_end.reset();  // the worker's end: only the worker may hold it, or we never see end-of-file
     const pid_t pid = process.id();
     auto channel = Channel::create(asio::readable_pipe(context_, from_worker.read_end.release()), std::move(to_worker));

@@ -18,12 +18,54 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 
+#include "clusterkit/errors.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <csignal>
 #include <filesystem>
 #include <string>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
 namespace clusterkit {
+
+// A Boost.Process v2 initializer (lesson 03's answer, provided from lesson 04 on): the kernel sends the
+// child SIGKILL when the process that started it dies, so a primary killed with SIGKILL leaves no orphan.
+// If that process died before prctl() ran, the child's parent is already someone else: it gives up at once.
+// The signal is tied to the *thread* that forked: start workers from a thread that lives as long as the primary.
+struct DieWithParent {
+    pid_t parent = ::getpid();
+
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(exit_status::failure);
+        return {};
+    }
+};
+
+// A Boost.Process v2 initializer: the child gets `fd` as its descriptor `target` (a pipe, a socket, a
+// listening socket). Boost's posix::bind_fd does this too, but in 1.81 its on_setup() has no return
+// statement (undefined behaviour: a garbage error code, or worse when optimised).
+struct BindFd {
+    int target;
+    int fd;
+
+    template <typename Launcher>
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
+        launcher.fd_whitelist.push_back(target);  // Boost.Process closes every other descriptor in the child
+        return {};
+    }
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+        // dup2 clears close-on-exec on the copy; when fd is already target, clear it by hand.
+        const int result = fd == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(fd, target);
+        if (result == -1) return {errno, boost::system::system_category()};
+        return {};
+    }
+};
 
 // A Boost.Process v2 initializer: the child gets this process's environment with some variables set,
 // as Node's cluster.fork() passes NODE_UNIQUE_ID. (Boost's process_environment replaces the whole
