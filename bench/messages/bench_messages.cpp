@@ -27,10 +27,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <fcntl.h>
 #include <malloc.h>
 #include <string>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace {
@@ -42,32 +40,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view program = "bench-messages";
 constexpr int channel_fd = 3;
-
-// The same initializers as lesson 05's primary (see solutions/05-message-passing/primary.cpp).
-struct BindFd {
-    int target;
-    int fd;
-    template <typename Launcher>
-    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
-        launcher.fd_whitelist.push_back(target);
-        return {};
-    }
-    template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        const int result = fd == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(fd, target);
-        if (result == -1) return {errno, boost::system::system_category()};
-        return {};
-    }
-};
-
-struct DieWithPrimary {
-    pid_t primary = ::getpid();
-    template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != primary) ::_exit(clusterkit::exit_status::failure);
-        return {};
-    }
-};
 
 // The worker: every message comes back as it is, until "shutdown".
 int echo_worker() {
@@ -103,9 +75,9 @@ public:
         asio::writable_pipe to_worker(context_);
         auto from_worker = clusterkit::Pipe::open();
         process_.emplace(context_, std::filesystem::read_symlink("/proc/self/exe"), std::vector<std::string>{"--worker"},
-                         bp::process_stdio{to_worker, {}, {}}, BindFd{channel_fd, from_worker.write_end.get()},
+                         bp::process_stdio{to_worker, {}, {}}, clusterkit::BindFd{channel_fd, from_worker.write_end.get()},
                          clusterkit::EnvironmentWith({{"CLUSTERKIT_CHANNEL_FD", std::to_string(channel_fd)}}),
-                         DieWithPrimary{});
+                         clusterkit::DieWithParent{});
         from_worker.write_end.reset();
         channel_ = lesson05::Channel::create(asio::readable_pipe(context_, from_worker.read_end.release()),
                                              std::move(to_worker));
