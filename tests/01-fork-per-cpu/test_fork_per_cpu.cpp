@@ -119,10 +119,5 @@ TEST_CASE("a bad command line is a usage error: exit 2, one error line, no worke
                                            std::vector<std::string>{"extra"});
     const auto run = run_to_end("lesson01", {.args = bad_command_line});
     INFO(run.transcript());
-    CHECK(run.status_is_code(2));
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
-    CHECK(errors.front().starts_with("lesson01: error: "));
-    CHECK(run.events_named("fork").empty());
-    CHECK(run.left_behind.empty());
+    check_usage_error(run, "lesson01");
 }

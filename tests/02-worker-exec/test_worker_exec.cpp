@@ -286,10 +286,5 @@ TEST_CASE("a bad command line is a usage error: exit 2, one error line, no worke
                                            std::vector<std::string>{"extra", "--", "print-args"});
     const auto run = run_to_end("lesson02", {.args = bad_command_line});
     INFO(run.transcript());
-    CHECK(run.status_is_code(2));
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
-    CHECK(errors.front().starts_with("lesson02: error: "));
-    CHECK(run.events_named("fork").empty());
-    CHECK(run.left_behind.empty());
+    check_usage_error(run, "lesson02");
 }

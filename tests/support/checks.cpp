@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+
 namespace clusterkit::testing {
 
 void check_worker_lifecycles(const Run& run, std::size_t workers) {
@@ -24,6 +26,15 @@ void check_worker_lifecycles(const Run& run, std::size_t workers) {
     CHECK(run.events_named("exit").size() == workers);
     REQUIRE_FALSE(run.stdout_lines.empty());
     CHECK(run.stdout_lines.back() == "done");
+}
+
+void check_usage_error(const Run& run, std::string_view program) {
+    CHECK(run.status_is_code(2));
+    const auto errors = run.stderr_lines();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().starts_with(std::string(program) + ": error: "));
+    CHECK(run.events_named("fork").empty());
+    CHECK(run.left_behind.empty());
 }
 
 }  // namespace clusterkit::testing

@@ -4,11 +4,16 @@
 #include "program.hpp"
 
 #include <cstddef>
+#include <string_view>
 
 namespace clusterkit::testing {
 
 // Every one of `workers` workers was forked, then came online, then exited with code 0, in that order, with
 // the same pid in its three events; and `done` is the last line.
 void check_worker_lifecycles(const Run& run, std::size_t workers);
+
+// A usage error: exit status 2, exactly one stderr line "<program>: error: ...", no worker started, nothing
+// left behind.
+void check_usage_error(const Run& run, std::string_view program);
 
 }  // namespace clusterkit::testing
