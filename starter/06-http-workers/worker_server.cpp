@@ -48,8 +48,12 @@ void Session::start() { wait_for_request(); }
 // holds nothing in flight, and drain() may close it; after that, it serves the request.
 void Session::wait_for_request() {
     busy_ = false;
-    if (server_.draining()) return close();
     if (buffer_.size() > 0) return read_request();  // the client already sent the next request with the last
+    if (server_.draining()) {
+        error_code ignored;
+        if (stream_.socket().available(ignored) == 0) return close();
+        return read_request();  // it was sent before we stopped: still answered
+    }
     idle_timer_.expires_after(idle_timeout);
     idle_timer_.async_wait([self = shared_from_this()](error_code error) {
         if (!error) self->close();  // a silent client loses its connection
