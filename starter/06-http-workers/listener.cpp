@@ -1,7 +1,7 @@
 // Lesson 06: the listening socket, opened once by the primary (lessons/06-http-workers/README.md, "One socket,
 // many acceptors"). The workers never bind: each inherits this socket and accepts on it.
-// YOUR CODE: fill in the TODO(lesson 06) gap below; the others are in main.cpp, worker_server.cpp and
-// worker_routes.cpp.
+// YOUR CODE: fill in the TODO(lesson 06) gap below; the others are in main.cpp, worker_server.cpp,
+// worker_session.cpp and worker_routes.cpp.
 #include "listener.hpp"
 
 #include <clusterkit/errors.hpp>

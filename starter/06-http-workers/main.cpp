@@ -2,8 +2,8 @@
 // keeps N workers (lesson06-worker) that all accept on that one socket, replaced when they die (the kit's
 // Supervisor, lesson 03's answer). SIGTERM drains: no new connections, in-flight requests finish, exit 0.
 // Lesson text: lessons/06-http-workers/README.md.
-// YOUR CODE: fill in the TODO(lesson 06) gap in main(); the others are in listener.cpp, worker_server.cpp and
-// worker_routes.cpp.
+// YOUR CODE: fill in the TODO(lesson 06) gap in main(); the others are in listener.cpp, worker_server.cpp,
+// worker_session.cpp and worker_routes.cpp.
 //
 //     lesson06 [--workers N] [--port P] [--host H] [--grace-ms MS] [--exec PATH]
 #include "listener.hpp"
