@@ -67,6 +67,24 @@ struct BindFd {
     }
 };
 
+// BindFd for a list of descriptors decided at run time (Boost.Process takes initializers as a fixed list).
+struct BindFds {
+    std::vector<BindFd> fds;
+
+    template <typename Launcher>
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const* argv) {
+        for (auto& fd : fds)
+            if (auto error = fd.on_setup(launcher, exe, argv)) return error;
+        return {};
+    }
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const*& argv) {
+        for (auto& fd : fds)
+            if (auto error = fd.on_exec_setup(launcher, exe, argv)) return error;
+        return {};
+    }
+};
+
 // A Boost.Process v2 initializer: the child gets this process's environment with some variables set,
 // as Node's cluster.fork() passes NODE_UNIQUE_ID. (Boost's process_environment replaces the whole
 // environment instead, and in a 1.81 header-only build its setup function is never compiled.)
