@@ -19,8 +19,9 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr auto idle_timeout = std::chrono::seconds(30);   // a silent client loses its connection
-constexpr auto send_timeout = std::chrono::seconds(30);   // so does one that does not read its response
+constexpr auto idle_timeout = std::chrono::seconds(30);   // between requests on a keep-alive connection
+constexpr auto read_timeout = std::chrono::seconds(30);   // to send a whole request once it has begun
+constexpr auto send_timeout = std::chrono::seconds(30);   // to take a whole response
 constexpr auto work_slice = std::chrono::milliseconds(5);  // /work burns CPU in slices; the loop runs between
 constexpr std::size_t max_body = 64 * 1024;
 
@@ -33,20 +34,41 @@ bool is_hang_up(error_code error) {
 
 }  // namespace
 
-Session::Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {
+Session::Session(tcp::socket socket, Server& server)
+    : stream_(std::move(socket)), idle_timer_(stream_.get_executor()), server_(server) {
     server_.sessions_.insert(this);
 }
 
 Session::~Session() { server_.sessions_.erase(this); }
 
-void Session::start() { read_request(); }
+void Session::start() { wait_for_request(); }
+
+// Idle: wait until the next request's first bytes arrive, without reading them. Until then the connection
+// holds nothing in flight, and drain() may close it; after that, it serves the request.
+void Session::wait_for_request() {
+    busy_ = false;
+    if (buffer_.size() > 0) return read_request();  // the client already sent the next request with the last
+    if (server_.draining()) {
+        error_code ignored;
+        if (stream_.socket().available(ignored) == 0) return close();
+        return read_request();  // it was sent before we stopped: still answered
+    }
+    idle_timer_.expires_after(idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](error_code error) {
+        if (!error) self->close();  // a silent client loses its connection
+    });
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code error) {
+        self->idle_timer_.cancel();
+        if (error) return self->close();
+        self->read_request();
+    });
+}
 
 void Session::read_request() {
-    if (server_.draining()) return close();
-    busy_ = false;
+    busy_ = true;
     parser_.emplace();
     parser_->body_limit(max_body);
-    stream_.expires_after(idle_timeout);
+    stream_.expires_after(read_timeout);
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code error, std::size_t) {
         self->on_read(error);
     });
@@ -94,7 +116,7 @@ void Session::send(Response response) {
 
 void Session::on_sent(error_code error) {
     if (error || !response_.keep_alive()) return close();
-    read_request();
+    wait_for_request();
 }
 
 void Session::close() {
@@ -104,10 +126,10 @@ void Session::close() {
 }
 
 void Session::close_if_idle() {
+    // Bytes of a request that the kernel holds for us count as a request in flight: the client sent it
+    // before we stopped. (wait_for_request() never takes them out of the kernel, so this is the whole truth.)
     error_code ignored;
-    // A request that has started to arrive (in our buffer or still in the kernel's) is in flight too.
-    const bool request_arriving = buffer_.size() > 0 || stream_.socket().available(ignored) > 0;
-    if (!busy_ && !request_arriving) close();
+    if (!busy_ && stream_.socket().available(ignored) == 0) close();
 }
 
 Server::Server(asio::io_context& context, tcp::acceptor listener)
@@ -118,10 +140,11 @@ void Server::start() { accept_next(); }
 //tag::accept[]
 void Server::accept_next() {
     listener_.async_accept([this](error_code error, tcp::socket socket) {
-        if (error == asio::error::operation_aborted || draining_) return;  // drain() closed the listener
+        if (error == asio::error::operation_aborted) return;  // drain() closed the listener
         if (!error) {
             std::make_shared<Session>(std::move(socket), *this)->start();
-            return accept_next();
+            if (!draining_) accept_next();
+            return;
         }
         // Out of descriptors or memory: say so, and try again in a moment rather than in a busy loop.
         clusterkit::report_error("lesson06-worker", "accept: " + error.message());

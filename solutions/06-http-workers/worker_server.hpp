@@ -39,6 +39,7 @@ public:
     void close_if_idle();
 
 private:
+    void wait_for_request();
     void read_request();
     void on_read(boost::system::error_code error);
     void work_then_send(Answer answer);
@@ -47,11 +48,12 @@ private:
     void close();
 
     boost::beast::tcp_stream stream_;
+    boost::asio::steady_timer idle_timer_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     Response response_;  // lives here while async_write sends it
     Server& server_;
-    bool busy_ = false;  // a request has arrived and its response is not sent yet
+    bool busy_ = false;  // a request is arriving, being worked on or being answered
 };
 
 class Server {

@@ -1,0 +1,91 @@
+// Lesson 06: the worker, lesson06-worker. It serves HTTP on the listening socket it inherited from the primary
+// (descriptor CLUSTERKIT_LISTEN_FD), in one thread with one event loop, until SIGTERM (or SIGINT): then it
+// drains and exits 0. It also drains when its lifeline (stdin, a pipe from the primary) reaches end-of-file,
+// which means the primary is gone.
+//
+//     lesson06-worker      (started by lesson06, never by hand)
+#include "worker_server.hpp"
+
+#include <clusterkit/cli.hpp>
+#include <clusterkit/errors.hpp>
+#include <clusterkit/events.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <array>
+#include <csignal>
+#include <cstdlib>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+constexpr std::string_view program = "lesson06-worker";
+
+int environment_number(const char* name) {
+    const char* text = std::getenv(name);
+    const auto number = clusterkit::parse_whole_number(text ? text : "");
+    if (!number) throw clusterkit::UsageError(std::string(name) + " is not set: lesson06 starts me");
+    return *number;
+}
+
+//tag::inherit[]
+// The listening socket the primary passed down as descriptor `fd`, as an Asio acceptor.
+tcp::acceptor inherited_listener(asio::io_context& context, int fd) {
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening)
+        throw std::runtime_error("descriptor " + std::to_string(fd) + " is not a listening socket");
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) clusterkit::throw_system_error("getsockname");
+    return tcp::acceptor(context, address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd);
+}
+//end::inherit[]
+
+// Reads the lifeline until end-of-file (the primary is gone), then calls on_end.
+template <typename OnEnd>
+void watch_lifeline(asio::readable_pipe& lifeline, std::array<char, 64>& buffer, OnEnd on_end) {
+    lifeline.async_read_some(asio::buffer(buffer), [&lifeline, &buffer, on_end](boost::system::error_code error, std::size_t) {
+        if (error) return on_end();
+        watch_lifeline(lifeline, buffer, on_end);
+    });
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    return clusterkit::run_main(program, [&] {
+        clusterkit::parse_command_line(argc, argv, program, clusterkit::program_options::options_description("options"));
+        // A client that hangs up while we write must not kill the worker: EPIPE instead of SIGPIPE.
+        std::signal(SIGPIPE, SIG_IGN);
+        const int id = environment_number("CLUSTERKIT_WORKER_ID");
+        asio::io_context context(1);  // one thread runs this loop
+        lesson06::Server server(context, inherited_listener(context, environment_number("CLUSTERKIT_LISTEN_FD")));
+
+        asio::signal_set stop_signals(context, SIGTERM, SIGINT);
+        asio::readable_pipe lifeline(context, ::dup(STDIN_FILENO));
+        std::array<char, 64> buffer{};
+        // Drain once: then nothing but the connections in flight keeps the event loop running.
+        const auto drain = [&] {
+            server.drain();
+            stop_signals.cancel();
+            lifeline.close();
+        };
+        stop_signals.async_wait([&](boost::system::error_code error, int) {
+            if (!error) drain();
+        });
+        watch_lifeline(lifeline, buffer, [&] { drain(); });
+
+        server.start();
+        clusterkit::emit("worker", {{"id", id}, {"pid", ::getpid()}});
+        context.run();
+        return clusterkit::exit_status::ok;
+    });
+}

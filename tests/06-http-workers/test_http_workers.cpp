@@ -1,0 +1,348 @@
+// Lesson 06's autograder: the contract of `lesson06` (lessons/06-http-workers/README.md): one port served by
+// N worker processes over HTTP/1.1 with keep-alive; the seed's page, 404, 405 and 400 without harm to anyone
+// else; connections spread over the workers; a killed worker replaced while clients keep coming; SIGTERM
+// drains; clear errors. Requests go through the small Beast client in tests/support/http_client.hpp.
+#include <catch2/catch.hpp>
+
+#include "checks.hpp"
+#include "http_client.hpp"
+#include "program.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace clusterkit::testing;
+using clusterkit::Event;
+
+namespace {
+
+constexpr std::string_view greeting = "<h1>Hi \xF0\x9F\x91\x8B</h1>";  // the seed's page: <h1>Hi 👋</h1>
+
+// lesson06 on a free port, listening, with all its workers online.
+struct Server {
+    Program program;
+    unsigned short port = 0;
+    std::map<long long, pid_t> workers;  // pid by id
+
+    explicit Server(int count, std::vector<std::string> more = {})
+        : program("lesson06", {.args = with_workers(count, std::move(more))}) {
+        const auto listening = program.wait_for_event("listening");
+        INFO(program.transcript());
+        REQUIRE(listening.has_value());
+        port = static_cast<unsigned short>(listening->number("port"));
+        for (int i = 0; i < count; ++i) {
+            const auto online = program.wait_for_event("online");
+            INFO(program.transcript());
+            REQUIRE(online.has_value());
+            workers[online->number("id")] = static_cast<pid_t>(online->number("pid"));
+        }
+    }
+
+    bool is_worker(pid_t pid) const {
+        return std::ranges::any_of(workers, [&](const auto& worker) { return worker.second == pid; });
+    }
+
+    static std::vector<std::string> with_workers(int count, std::vector<std::string> more) {
+        std::vector<std::string> args{"--workers", std::to_string(count), "--port", "0"};
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    }
+};
+
+void check_greeting(const HttpResponse& response) {
+    INFO(response.describe());
+    CHECK(response.status == 200);
+    CHECK(response.body == greeting);
+    CHECK(response.header("Content-Type") == "text/html; charset=utf-8");
+    CHECK(response.header("Content-Length") == std::to_string(greeting.size()));
+}
+
+// A client in a thread of its own that sends GET / on a new connection (Connection: close) after another,
+// until stopped, and records each outcome. Only the test's main thread asserts.
+class SteadyClient {
+public:
+    struct Outcome {
+        Clock::time_point sent;
+        pid_t pid = 0;      // X-Worker-Pid of a 200 answer; 0 for a failure
+        std::string error;  // why it failed
+    };
+
+    explicit SteadyClient(unsigned short port) : thread_([this, port] { run(port); }) {}
+    ~SteadyClient() { stop(); }
+
+    void stop() {
+        stopping_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    // Waits until some request has been answered by `pid`; false at the deadline.
+    bool wait_for_answer_from(pid_t pid, std::chrono::milliseconds deadline = default_deadline) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, deadline, [&] {
+            return std::ranges::any_of(outcomes_, [&](const Outcome& outcome) { return outcome.pid == pid; });
+        });
+    }
+    // Waits until at least `count` requests have ended; false at the deadline.
+    bool wait_for_requests(std::size_t count, std::chrono::milliseconds deadline = default_deadline) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, deadline, [&] { return outcomes_.size() >= count; });
+    }
+    std::vector<Outcome> outcomes() {
+        std::lock_guard lock(mutex_);
+        return outcomes_;
+    }
+
+private:
+    void run(unsigned short port) {
+        while (!stopping_) {
+            Outcome outcome{.sent = Clock::now(), .pid = 0, .error = {}};
+            try {
+                const auto response = http_request(port, "GET", "/");
+                if (response.status == 200 && response.body == greeting) outcome.pid = response.worker_pid();
+                else outcome.error = "answered " + response.describe();
+            } catch (const std::exception& error) {
+                outcome.error = error.what();
+            }
+            std::lock_guard lock(mutex_);
+            outcomes_.push_back(outcome);
+            changed_.notify_all();
+        }
+    }
+
+    std::atomic<bool> stopping_ = false;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<Outcome> outcomes_;
+    std::thread thread_;
+};
+
+// Stops lesson06 with SIGTERM and requires exit status 0 after `done`.
+void stop_cleanly(Server& server) {
+    server.program.send_signal(SIGTERM);
+    const auto status = server.program.wait_exit();
+    server.program.read_to_end();
+    INFO(server.program.transcript());
+    REQUIRE(status.has_value());
+    CHECK(status->describe() == "exited with code 0");
+    REQUIRE_FALSE(server.program.stdout_lines().empty());
+    CHECK(server.program.stdout_lines().back().text == "done");
+}
+
+}  // namespace
+
+TEST_CASE("GET / answers 200 with the seed's page as text/html and the worker's pid in X-Worker-Pid", "[06][http]") {
+    Server server(2);
+    const auto response = http_request(server.port, "GET", "/");
+    INFO(server.program.transcript());
+    check_greeting(response);
+    CHECK(server.is_worker(response.worker_pid()));
+    stop_cleanly(server);
+}
+
+TEST_CASE("an unknown path is 404 and a method other than GET is 405 with Allow: GET", "[06][http]") {
+    Server server(1);
+    HttpClient client(server.port);
+    SECTION("404") {
+        const auto response = client.request("GET", "/no/such/page");
+        INFO(response.describe());
+        CHECK(response.status == 404);
+        CHECK(response.worker_pid() == server.workers.at(1));
+    }
+    SECTION("405") {
+        for (const auto* method : {"POST", "DELETE", "PUT"}) {
+            const auto response = client.request(method, "/");
+            INFO(method << ": " << response.describe());
+            CHECK(response.status == 405);
+            CHECK(response.header("Allow") == "GET");
+            CHECK(response.worker_pid() == server.workers.at(1));
+        }
+    }
+    // Neither answer ends the connection.
+    check_greeting(client.request("GET", "/"));
+    stop_cleanly(server);
+}
+
+TEST_CASE("a malformed request gets 400 and disturbs neither another connection nor the worker", "[06][http]") {
+    Server server(1);
+    HttpClient bystander(server.port);
+    check_greeting(bystander.request("GET", "/"));
+
+    HttpClient offender(server.port);
+    offender.send_raw("\x01\x02 this is not HTTP\r\n\r\n");
+    const auto response = offender.read_response();
+    INFO(server.program.transcript() << response.describe());
+    CHECK(response.status == 400);
+    CHECK(response.worker_pid() == server.workers.at(1));
+    CHECK(offender.wait_closed());
+
+    // The other connection, on the same (only) worker, goes on; so do new ones; nobody was replaced.
+    const auto after = bystander.request("GET", "/");
+    check_greeting(after);
+    CHECK(after.worker_pid() == server.workers.at(1));
+    check_greeting(http_request(server.port, "GET", "/"));
+    CHECK(server.program.events_named("exit").empty());
+    stop_cleanly(server);
+}
+
+TEST_CASE("one keep-alive connection carries many requests", "[06][keep-alive]") {
+    Server server(2);
+    HttpClient client(server.port);
+    std::set<pid_t> pids;
+    for (int i = 0; i < 100; ++i) {
+        const auto response = client.request("GET", "/");
+        INFO("request " << i + 1 << ": " << response.describe());
+        REQUIRE(response.status == 200);
+        REQUIRE(response.keep_alive);
+        pids.insert(response.worker_pid());
+    }
+    CHECK(pids.size() == 1);  // one connection, one worker
+    CHECK(server.is_worker(*pids.begin()));
+    stop_cleanly(server);
+}
+
+TEST_CASE("requests with Connection: close are served by at least two different workers", "[06][sharing]") {
+    Server server(2);
+    std::map<pid_t, int> answered;
+    // How connections spread over the workers is up to the kernel and is often uneven: ask until both answered.
+    const auto until = Clock::now() + default_deadline;
+    for (int i = 0; i < 5000 && answered.size() < 2 && Clock::now() < until; ++i) {
+        const auto response = http_request(server.port, "GET", "/");
+        INFO("request " << i + 1 << ": " << response.describe());
+        REQUIRE(response.status == 200);
+        REQUIRE(server.is_worker(response.worker_pid()));
+        ++answered[response.worker_pid()];
+    }
+    INFO(server.program.transcript());
+    CHECK(answered.size() == 2);
+    stop_cleanly(server);
+}
+
+TEST_CASE("a worker killed with SIGKILL under load is replaced and every request after that succeeds",
+          "[06][respawn]") {
+    Server server(2);
+    SteadyClient client(server.port);
+    REQUIRE(client.wait_for_requests(20));
+
+    const pid_t victim = server.workers.at(2);
+    REQUIRE(signal_descendant(victim, SIGKILL));
+    const auto exit = server.program.wait_for_event("exit");
+    const auto fork = server.program.wait_for_event("fork");
+    const auto online = server.program.wait_for_event("online");
+    INFO(server.program.transcript());
+    REQUIRE(exit.has_value());
+    CHECK(exit->number("pid") == victim);
+    REQUIRE(fork.has_value());
+    REQUIRE(online.has_value());
+    CHECK(online->number("id") == 2);
+    const auto replacement = static_cast<pid_t>(online->number("pid"));
+    CHECK(replacement != victim);
+    const auto online_at = server.program.stdout_lines().back().time;  // when the test read the online line
+
+    CHECK(client.wait_for_answer_from(replacement));  // the replacement serves
+    const auto before_stop = client.outcomes().size();
+    CHECK(client.wait_for_requests(before_stop + 20));
+    client.stop();
+
+    int failures = 0;
+    for (const auto& outcome : client.outcomes()) {
+        if (outcome.error.empty()) {
+            CHECK((outcome.pid == server.workers.at(1) || outcome.pid == victim || outcome.pid == replacement));
+            continue;
+        }
+        ++failures;
+        INFO("a request failed: " << outcome.error);
+        CHECK(outcome.sent < online_at);  // a request sent after the replacement was online must succeed
+    }
+    // One client, one request at a time: only the request that the killed worker held may be lost.
+    CHECK(failures <= 1);
+    stop_cleanly(server);
+}
+
+TEST_CASE("SIGTERM lets a slow request in flight finish, closes idle connections, then the server exits 0",
+          "[06][drain]") {
+    // A long grace period: the worker must end on its own, however slowly a loaded machine lets it work.
+    Server server(1, {"--grace-ms", "30000"});
+    HttpClient idle(server.port);
+    check_greeting(idle.request("GET", "/"));
+    HttpClient slow(server.port);
+    check_greeting(slow.request("GET", "/"));  // the worker has accepted this connection
+
+    slow.send_request("GET", "/work?ms=300");
+    server.program.send_signal(SIGTERM);
+    HttpResponse response;
+    try {
+        response = slow.read_response();
+    } catch (const HttpError& error) {
+        server.program.wait_exit();
+        FAIL("the slow request got no answer: " << error.what() << '\n' << server.program.transcript());
+    }
+    INFO(server.program.transcript() << response.describe());
+    CHECK(response.status == 200);
+    CHECK(response.body == "worked ms=300\n");
+    CHECK_FALSE(response.keep_alive);  // the worker is draining: this connection ends here
+    CHECK(slow.wait_closed());
+    CHECK(idle.wait_closed());
+
+    const auto status = server.program.wait_exit();
+    server.program.read_to_end();
+    INFO(server.program.transcript());
+    REQUIRE(status.has_value());
+    CHECK(status->describe() == "exited with code 0");
+    const auto exits = server.program.events_named("exit");
+    REQUIRE(exits.size() == 1);
+    CHECK(exits.front().text("code") == "0");  // the worker drained and exited; it was not killed
+    CHECK(server.program.stdout_lines().back().text == "done");
+    CHECK_THROWS_AS(HttpClient(server.port), HttpError);  // nobody listens any more
+}
+
+TEST_CASE("a port already in use is a one-line error, exit 1, and no worker starts", "[06][errors]") {
+    boost::asio::io_context context;
+    boost::asio::ip::tcp::acceptor taken(context, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = std::to_string(taken.local_endpoint().port());
+    const auto run = run_to_end("lesson06", {.args = {"--workers", "2", "--port", port}});
+    INFO(run.transcript());
+    CHECK(run.status_is_code(1));
+    const auto errors = run.stderr_lines();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().starts_with("lesson06: error: "));
+    CHECK(errors.front().find(port) != std::string::npos);
+    CHECK(errors.front().find("in use") != std::string::npos);
+    CHECK(run.events_named("fork").empty());
+    CHECK(run.left_behind.empty());
+}
+
+TEST_CASE("a bad host or a worker program that cannot start is a one-line error", "[06][errors]") {
+    SECTION("a host that is not an address is a usage error, exit 2") {
+        const auto run = run_to_end("lesson06", {.args = {"--workers", "1", "--port", "0", "--host", "not.an.address"}});
+        INFO(run.transcript());
+        check_usage_error(run, "lesson06");
+        CHECK(run.stderr_text.find("not.an.address") != std::string::npos);
+    }
+    SECTION("an address of no interface here cannot be listened on, exit 1") {
+        const auto run = run_to_end("lesson06", {.args = {"--workers", "1", "--port", "0", "--host", "192.0.2.1"}});
+        INFO(run.transcript());
+        CHECK(run.status_is_code(1));
+        const auto errors = run.stderr_lines();
+        REQUIRE(errors.size() == 1);
+        CHECK(errors.front().starts_with("lesson06: error: cannot listen on 192.0.2.1:0"));
+        CHECK(run.events_named("fork").empty());
+    }
+    SECTION("a worker program that cannot be run is named, exit 1") {
+        const auto run = run_to_end("lesson06", {.args = {"--workers", "2", "--port", "0", "--exec", "/no/such/worker"}});
+        INFO(run.transcript());
+        CHECK(run.status_is_code(1));
+        const auto errors = run.stderr_lines();
+        REQUIRE(errors.size() == 1);
+        CHECK(errors.front().starts_with("lesson06: error: "));
+        CHECK(errors.front().find("/no/such/worker") != std::string::npos);
+        CHECK(run.events_named("fork").empty());
+        CHECK(run.left_behind.empty());
+    }
+}
