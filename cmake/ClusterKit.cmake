@@ -33,10 +33,9 @@ endfunction()
 
 # Precompiled headers for the lesson programs, built once per build and reused by every lesson: the kit's
 # headers and the heavy Boost ones. A student's one-file edit then recompiles in about a second instead of
-# three or more. Three of them, because a big one costs time to load: clusterkit_pch (Program_options and
+# three or more. Two of them, because a big one costs time to load: clusterkit_pch (Program_options and
 # the kit) for every program, clusterkit_pch_asio (plus Asio and Boost.Process) for programs that include
-# those, clusterkit_pch_beast (plus Asio's TCP and Beast's HTTP) for programs that include Beast (lesson 06).
-# They only speed the build up: each source still includes what it uses.
+# those. They only speed the build up: each source still includes what it uses.
 function(clusterkit_add_pch)
   set(light <algorithm> <span> <string> <string_view> <vector>
     <boost/program_options.hpp>
@@ -45,28 +44,21 @@ function(clusterkit_add_pch)
   set(heavy <boost/asio/io_context.hpp> <boost/asio/signal_set.hpp> <boost/asio/steady_timer.hpp>
     <boost/asio/readable_pipe.hpp> <boost/asio/writable_pipe.hpp> <boost/asio/read_until.hpp>
     <boost/asio/write.hpp> <clusterkit/process.hpp>)
-  set(beast <boost/asio/ip/tcp.hpp> <boost/asio/post.hpp> <boost/beast/core.hpp> <boost/beast/http.hpp>)
-  foreach(name IN ITEMS clusterkit_pch clusterkit_pch_asio clusterkit_pch_beast)
+  foreach(name IN ITEMS clusterkit_pch clusterkit_pch_asio)
     add_library(${name} STATIC "${PROJECT_SOURCE_DIR}/cmake/pch.cpp")
     target_link_libraries(${name} PRIVATE clusterkit::kit)
     clusterkit_warnings(${name})
   endforeach()
   target_precompile_headers(clusterkit_pch PRIVATE ${light})
   target_precompile_headers(clusterkit_pch_asio PRIVATE ${light} ${heavy})
-  target_precompile_headers(clusterkit_pch_beast PRIVATE ${light} ${heavy} ${beast})
 endfunction()
 
-# clusterkit_use_pch(target sources...): the heavy header for sources that include Asio or Boost.Process, the
-# heaviest for those that include Beast.
+# clusterkit_use_pch(target sources...): the heavy header for sources that include Asio or Boost.Process.
 function(clusterkit_use_pch target)
   set(pch clusterkit_pch)
   foreach(source IN LISTS ARGN)
-    file(STRINGS "${source}" uses_asio REGEX "#include <(boost/asio|boost/process|clusterkit/process|clusterkit/supervisor)")
-    file(STRINGS "${source}" uses_beast REGEX "#include <boost/beast")
-    if(uses_beast)
-      set(pch clusterkit_pch_beast)
-      break()
-    elseif(uses_asio)
+    file(STRINGS "${source}" uses_asio REGEX "#include <(boost/asio|boost/process|clusterkit/process)")
+    if(uses_asio)
       set(pch clusterkit_pch_asio)
     endif()
   endforeach()

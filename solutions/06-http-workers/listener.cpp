@@ -29,6 +29,13 @@ tcp::acceptor open_listener(asio::io_context& context, const asio::ip::address& 
 }
 //end::listen[]
 
+unsigned short listening_port(const tcp::acceptor& listener) {
+    boost::system::error_code error;
+    const auto endpoint = listener.local_endpoint(error);
+    if (error) throw std::runtime_error("the listening socket is not open: " + error.message());
+    return endpoint.port();
+}
+
 asio::ip::address parse_host(const std::string& text) {
     boost::system::error_code error;
     const auto address = asio::ip::make_address(text, error);

@@ -13,6 +13,9 @@ namespace lesson06 {
 boost::asio::ip::tcp::acceptor open_listener(boost::asio::io_context& context, const boost::asio::ip::address& host,
                                              int port);
 
+// The port the listener is bound to (the real one after port 0); throws if it is not open.
+unsigned short listening_port(const boost::asio::ip::tcp::acceptor& listener);
+
 // "127.0.0.1" -> the address; a UsageError for anything that is not an IPv4 or IPv6 address.
 boost::asio::ip::address parse_host(const std::string& text);
 

@@ -66,7 +66,7 @@ int main(int argc, char* argv[]) {
         const auto options = read_options(argc, argv);
         asio::io_context context;
         auto listener = lesson06::open_listener(context, options.host, options.port);
-        clusterkit::emit("listening", {{"port", listener.local_endpoint().port()}});
+        clusterkit::emit("listening", {{"port", lesson06::listening_port(listener)}});
 
         //tag::share[]
         clusterkit::Supervisor supervisor(context, {

@@ -1,7 +1,7 @@
 // Lesson 06: the listening socket, opened once by the primary (lessons/06-http-workers/README.md, "One socket,
 // many acceptors"). The workers never bind: each inherits this socket and accepts on it.
-// YOUR CODE: fill in the TODO(lesson 06) gap below; the others are in main.cpp, worker_server.cpp and
-// worker_routes.cpp.
+// YOUR CODE: fill in the TODO(lesson 06) gap below; the others are in main.cpp, worker_server.cpp,
+// worker_session.cpp and worker_routes.cpp.
 #include "listener.hpp"
 
 #include <clusterkit/errors.hpp>
@@ -22,6 +22,13 @@ tcp::acceptor open_listener(asio::io_context& context, const asio::ip::address& 
     return acceptor;
 }
 //end::listen[]
+
+unsigned short listening_port(const tcp::acceptor& listener) {
+    boost::system::error_code error;
+    const auto endpoint = listener.local_endpoint(error);
+    if (error) throw std::runtime_error("the listening socket is not open: " + error.message());
+    return endpoint.port();
+}
 
 asio::ip::address parse_host(const std::string& text) {
     boost::system::error_code error;

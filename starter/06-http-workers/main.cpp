@@ -2,8 +2,8 @@
 // keeps N workers (lesson06-worker) that all accept on that one socket, replaced when they die (the kit's
 // Supervisor, lesson 03's answer). SIGTERM drains: no new connections, in-flight requests finish, exit 0.
 // Lesson text: lessons/06-http-workers/README.md.
-// YOUR CODE: fill in the TODO(lesson 06) gap in main(); the others are in listener.cpp, worker_server.cpp and
-// worker_routes.cpp.
+// YOUR CODE: fill in the TODO(lesson 06) gap in main(); the others are in listener.cpp, worker_server.cpp,
+// worker_session.cpp and worker_routes.cpp.
 //
 //     lesson06 [--workers N] [--port P] [--host H] [--grace-ms MS] [--exec PATH]
 #include "listener.hpp"
@@ -68,7 +68,7 @@ int main(int argc, char* argv[]) {
         const auto options = read_options(argc, argv);
         asio::io_context context;
         auto listener = lesson06::open_listener(context, options.host, options.port);
-        clusterkit::emit("listening", {{"port", listener.local_endpoint().port()}});
+        clusterkit::emit("listening", {{"port", lesson06::listening_port(listener)}});
 
         //tag::share[]
         clusterkit::Supervisor supervisor(context, {

@@ -1,147 +1,29 @@
-// Lesson 06: the worker's HTTP server (lessons/06-http-workers/README.md, "One event loop per worker" and
-// "Draining"). See worker_server.hpp.
+// Lesson 06: the worker's HTTP server: the accept loop and the drain (lessons/06-http-workers/README.md, "One
+// socket, many acceptors" and "Draining"). See worker_server.hpp.
 // YOUR CODE: fill in the TODO(lesson 06) gaps below.
 #include "worker_server.hpp"
 
 #include <clusterkit/errors.hpp>
 
-#include <boost/asio/post.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
-
-#include <unistd.h>
-
 namespace lesson06 {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 using asio::ip::tcp;
 using boost::system::error_code;
-
-namespace {
-
-constexpr auto idle_timeout = std::chrono::seconds(30);   // between requests on a keep-alive connection
-constexpr auto read_timeout = std::chrono::seconds(30);   // to send a whole request once it has begun
-constexpr auto send_timeout = std::chrono::seconds(30);   // to take a whole response
-constexpr auto work_slice = std::chrono::milliseconds(5);  // /work burns CPU in slices; the loop runs between
-constexpr std::size_t max_body = 64 * 1024;
-
-// The connection ended or failed on the client's side: nothing to answer, nothing to report.
-bool is_hang_up(error_code error) {
-    return error == http::error::end_of_stream || error == http::error::partial_message ||
-           error == beast::error::timeout || error == asio::error::operation_aborted ||
-           error == asio::error::connection_reset || error == asio::error::eof;
-}
-
-}  // namespace
-
-Session::Session(tcp::socket socket, Server& server)
-    : stream_(std::move(socket)), idle_timer_(stream_.get_executor()), server_(server) {
-    server_.sessions_.insert(this);
-}
-
-Session::~Session() { server_.sessions_.erase(this); }
-
-void Session::start() { wait_for_request(); }
-
-// Idle: wait until the next request's first bytes arrive, without reading them. Until then the connection
-// holds nothing in flight, and drain() may close it; after that, it serves the request.
-void Session::wait_for_request() {
-    busy_ = false;
-    if (buffer_.size() > 0) return read_request();  // the client already sent the next request with the last
-    if (server_.draining()) {
-        error_code ignored;
-        if (stream_.socket().available(ignored) == 0) return close();
-        return read_request();  // it was sent before we stopped: still answered
-    }
-    idle_timer_.expires_after(idle_timeout);
-    idle_timer_.async_wait([self = shared_from_this()](error_code error) {
-        if (!error) self->close();  // a silent client loses its connection
-    });
-    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code error) {
-        self->idle_timer_.cancel();
-        if (error) return self->close();
-        self->read_request();
-    });
-}
-
-void Session::read_request() {
-    busy_ = true;
-    parser_.emplace();
-    parser_->body_limit(max_body);
-    stream_.expires_after(read_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code error, std::size_t) {
-        self->on_read(error);
-    });
-}
-
-//tag::read[]
-void Session::on_read(error_code error) {
-    if (error && is_hang_up(error)) return close();
-    busy_ = true;
-    if (error) {
-        // TODO(lesson 06): the request is not HTTP: answer 400 (say why) and then close this connection.
-        // The worker and its other connections go on.
-        return close();
-    }
-    work_then_send(answer(parser_->get()));
-}
-//end::read[]
-
-// /work burns its CPU in slices, posting the rest to the event loop after each one: the worker goes on
-// accepting, reading and answering other connections, and notices SIGTERM, while it works.
-void Session::work_then_send(Answer answer) {
-    if (answer.cpu_work <= std::chrono::milliseconds::zero()) {
-        answer.response.keep_alive(parser_->get().keep_alive());
-        return send(std::move(answer.response));
-    }
-    const auto slice = std::min(answer.cpu_work, work_slice);
-    burn_cpu(slice);
-    answer.cpu_work -= slice;
-    asio::post(stream_.get_executor(), [self = shared_from_this(), answer = std::move(answer)]() mutable {
-        self->work_then_send(std::move(answer));
-    });
-}
-
-void Session::send(Response response) {
-    response_ = std::move(response);
-    response_.set("X-Worker-Pid", std::to_string(::getpid()));
-    if (server_.draining()) response_.keep_alive(false);  // tell the client this connection ends
-    response_.prepare_payload();
-    stream_.expires_after(send_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this()](error_code error, std::size_t) {
-        self->on_sent(error);
-    });
-}
-
-void Session::on_sent(error_code error) {
-    if (error || !response_.keep_alive()) return close();
-    wait_for_request();
-}
-
-void Session::close() {
-    error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);  // the client reads to the end, then EOF
-    stream_.close();
-}
-
-void Session::close_if_idle() {
-    // Bytes of a request that the kernel holds for us count as a request in flight: the client sent it
-    // before we stopped. (wait_for_request() never takes them out of the kernel, so this is the whole truth.)
-    error_code ignored;
-    if (!busy_ && stream_.socket().available(ignored) == 0) close();
-}
 
 Server::Server(asio::io_context& context, tcp::acceptor listener)
     : context_(context), listener_(std::move(listener)), retry_timer_(context) {}
 
 void Server::start() { accept_next(); }
 
+void Server::add(Connection& connection) { connections_.insert(&connection); }
+
+void Server::remove(Connection& connection) { connections_.erase(&connection); }
+
 //tag::accept[]
 void Server::accept_next() {
-    // TODO(lesson 06): accept the next connection on listener_ without blocking; start a Session for it and
-    // accept again. Stop when drain() closes the listener; on any other error, report it and try again in
-    // a moment (retry_timer_).
+    // TODO(lesson 06): accept the next connection on listener_ without blocking, hand it to
+    // serve_connection(), and accept again. Stop when drain() closes the listener; on any other error, report
+    // it and try again in a moment (retry_timer_).
 }
 //end::accept[]
 
@@ -149,8 +31,8 @@ void Server::accept_next() {
 void Server::drain() {
     if (draining_) return;
     draining_ = true;
-    // TODO(lesson 06): stop accepting new connections, and close every session that has no request in
-    // flight. (Sessions with a request in flight close themselves once they have sent its response.)
+    // TODO(lesson 06): stop accepting new connections, and close every connection that has no request in
+    // flight. (Those with a request in flight close themselves once they have sent its response.)
 }
 //end::drain[]
 

@@ -1,60 +1,37 @@
-// Lesson 06: a worker's HTTP/1.1 server, Boost.Beast on one single-threaded Asio event loop.
+// Lesson 06: a worker's HTTP server, Boost.Beast on one single-threaded Asio event loop.
 //
-// The Server accepts connections on the listening socket it inherited from the primary, one Session each.
-// A Session reads requests one after another on its connection (keep-alive), answers each (worker_routes.hpp),
-// and ends when the client closes, asks for `Connection: close`, sends something that is not HTTP (400, then
-// close), or stays silent too long. A failure on one connection never touches another, nor the worker.
+// The Server accepts connections on the listening socket it inherited from the primary, and hands each one to
+// serve_connection(): a Session (worker_session.hpp) reads requests on it one after another (keep-alive) and
+// answers them (worker_routes.hpp). This file knows a session only as a Connection, which keeps Beast, slow to
+// compile, out of it: an edit here rebuilds in seconds.
 //
 // drain(), on SIGTERM: stop accepting; close the connections that wait for a request; let those with a
 // request in flight finish it and send the response (with `Connection: close`). When the last one has ended
 // the event loop runs out of work and the worker exits 0.
 #pragma once
 
-#include "worker_routes.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/parser.hpp>
 
-#include <memory>
-#include <optional>
 #include <set>
 
 namespace lesson06 {
 
 class Server;
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, as the Server sees it.
+class Connection {
 public:
-    Session(boost::asio::ip::tcp::socket socket, Server& server);
-    ~Session();
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
-
-    void start();
     // For drain(): closes the connection unless a request is in flight (being read, worked on or answered).
-    void close_if_idle();
+    virtual void close_if_idle() = 0;
 
-private:
-    void wait_for_request();
-    void read_request();
-    void on_read(boost::system::error_code error);
-    void work_then_send(Answer answer);
-    void send(Response response);
-    void on_sent(boost::system::error_code error);
-    void close();
-
-    boost::beast::tcp_stream stream_;
-    boost::asio::steady_timer idle_timer_;
-    boost::beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
-    Response response_;  // lives here while async_write sends it
-    Server& server_;
-    bool busy_ = false;  // a request is arriving, being worked on or being answered
+protected:
+    ~Connection() = default;
 };
+
+// Serves HTTP on an accepted connection until it ends (worker_session.cpp).
+void serve_connection(boost::asio::ip::tcp::socket socket, Server& server);
 
 class Server {
 public:
@@ -64,14 +41,17 @@ public:
     void drain();   // see above
     bool draining() const { return draining_; }
 
+    // Connections sign in for as long as they live, so that drain() can reach them.
+    void add(Connection& connection);
+    void remove(Connection& connection);
+
 private:
-    friend class Session;  // sessions sign in and out
     void accept_next();
 
     boost::asio::io_context& context_;
     boost::asio::ip::tcp::acceptor listener_;
     boost::asio::steady_timer retry_timer_;
-    std::set<Session*> sessions_;
+    std::set<Connection*> connections_;
     bool draining_ = false;
 };
 

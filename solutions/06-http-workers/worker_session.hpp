@@ -1,0 +1,51 @@
+// Lesson 06: one HTTP/1.1 connection of a worker, with Boost.Beast.
+//
+// A Session reads requests one after another on its connection (keep-alive), answers each (worker_routes.hpp)
+// with the worker's pid in X-Worker-Pid, and ends when the client closes, asks for `Connection: close`, sends
+// something that is not HTTP (400, then close), or stays silent too long. A failure on one connection never
+// touches another, nor the worker. While the Server drains, the answer in flight is the last one.
+#pragma once
+
+#include "worker_routes.hpp"
+#include "worker_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace lesson06 {
+
+class Session final : public Connection, public std::enable_shared_from_this<Session> {
+public:
+    Session(boost::asio::ip::tcp::socket socket, Server& server);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void start();
+    void close_if_idle() override;
+
+private:
+    void wait_for_request();
+    void read_request();
+    void on_read(boost::system::error_code error);
+    void work_then_send(Answer answer);
+    void send(Response response);
+    void on_sent(boost::system::error_code error);
+    void close();
+
+    boost::beast::tcp_stream stream_;
+    boost::asio::steady_timer idle_timer_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    Response response_;  // lives here while async_write sends it
+    Server& server_;
+    bool busy_ = false;  // a request is arriving, being worked on or being answered
+};
+
+}  // namespace lesson06
