@@ -107,7 +107,9 @@ void Session::work_then_send(Answer answer) {
 
 void Session::send(Response response) {
     response_ = std::move(response);
-    response_.set("X-Worker-Pid", std::to_string(::getpid()));
+    // getpid() is a system call (glibc no longer caches it): work the header out once per worker.
+    static const std::string worker_pid = std::to_string(::getpid());
+    response_.set("X-Worker-Pid", worker_pid);
     if (server_.draining()) response_.keep_alive(false);  // tell the client this connection ends
     response_.prepare_payload();
     stream_.expires_after(send_timeout);

@@ -67,7 +67,10 @@ int main(int argc, char* argv[]) {
     return clusterkit::run_main(program, [&] {
         const auto options = read_options(argc, argv);
         asio::io_context context;
-        auto listener = lesson06::open_listener(context, options.host, options.port);
+        // The primary holds the listening socket for its workers but never accepts on it, so the socket lives
+        // on an io_context that never runs: otherwise every new connection would wake the primary too.
+        asio::io_context holder;
+        auto listener = lesson06::open_listener(holder, options.host, options.port);
         clusterkit::emit("listening", {{"port", lesson06::listening_port(listener)}});
 
         //tag::share[]
