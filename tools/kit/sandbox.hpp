@@ -43,23 +43,23 @@ struct SandboxLimits {
 };
 
 struct SandboxRun {
-    std::filesystem::path program;
-    std::vector<std::string> args;
-    std::vector<std::pair<std::string, std::string>> environment;  // added to the sandbox's own few variables
+    std::filesystem::path program{};
+    std::vector<std::string> args{};
+    std::vector<std::pair<std::string, std::string>> environment{};  // added to the sandbox's own few variables
     SandboxLimits limits{};
 };
 
 struct SandboxResult {
     std::optional<WaitStatus> status;  // std::nullopt: it did not start
     bool timed_out = false;            // killed at the wall-clock deadline
-    std::string out;                   // stdout, up to the cap
+    std::string out{};                   // stdout, up to the cap
     std::size_t out_dropped = 0;       // bytes beyond the cap
-    std::string err;
+    std::string err{};
     std::size_t err_dropped = 0;
     double seconds = 0;
     int processes_killed = 0;          // processes of the run still alive at the end, killed by the cleanup
     int objects_removed = 0;           // /dev/shm, SysV IPC and /tmp objects the run left, removed
-    std::string start_error;           // why it did not start
+    std::string start_error{};           // why it did not start
 };
 
 // One job slot: the grader runs one sandboxed program at a time per slot, so a slot's user and cgroups
@@ -85,13 +85,13 @@ private:
     void cleanup(SandboxResult& result, const std::string& shm_prefix);
 
     int slot_;
-    std::filesystem::path work_dir_;
+    std::filesystem::path work_dir_{};
     bool root_;
     std::optional<std::pair<uid_t, gid_t>> user_;
-    std::string user_name_;
+    std::string user_name_{};
     long run_count_ = 0;
-    std::vector<std::string> layers_;
-    std::vector<std::string> missing_;
+    std::vector<std::string> layers_{};
+    std::vector<std::string> missing_{};
 };
 
 // Makes sure the slots' users exist (root only: useradd --system). Call once, before starting threads.
@@ -101,5 +101,14 @@ std::vector<std::string> prepare_sandbox_users(int slots);
 // The grader becomes the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER): what a test binary
 // leaves when it is killed comes back to the grader, which reaps it, instead of to the machine's init.
 void become_subreaper();
+
+}  // namespace clusterkit::kit
+
+namespace clusterkit::kit {
+
+// Claims `count` job slots for this process: slot N is held with a lock file (/run/lock/clusterkit-grade-N.lock)
+// until the process ends, so that two graders on one machine never share a slot's user or build folder.
+// Returns the slot numbers, from 1 up.
+std::vector<int> claim_slots(int count);
 
 }  // namespace clusterkit::kit
