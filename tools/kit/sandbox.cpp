@@ -381,7 +381,7 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     if (process) {
         session = process->id();
         std::array<char, 16 * 1024> out_buffer{}, err_buffer{};
-        bool out_open = true, err_open = true, exited = false;
+        bool out_open = true, err_open = true, exited = false, flooded = false;
         asio::steady_timer deadline(context, request.limits.wall_clock);
         asio::steady_timer drain(context);
 
@@ -393,6 +393,11 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
         std::function<void()> read_out = [&] {
             out.async_read_some(asio::buffer(out_buffer), [&](error_code error, std::size_t size) {
                 keep(result.out, result.out_dropped, request.limits.output_cap, out_buffer.data(), size);
+                // Past the cap the run has failed already: stop it now rather than read a flood to its end.
+                if (result.out_dropped > 0 && !exited && !flooded) {
+                    flooded = true;
+                    kill_everything();
+                }
                 if (!error) return read_out();
                 out_open = false;
                 if (!err_open) drain.cancel();
