@@ -233,8 +233,13 @@ private:
         } else {
             try {
                 std::istringstream xml(result.out);
-                for (auto& one : parse_junit(xml))
-                    if (one.name == test.name) reported = std::move(one);
+                // One <testcase> per test case, or one per leaf section ("name/section"): all must pass.
+                for (const auto& one : parse_junit(xml)) {
+                    if (one.name != test.name && !one.name.starts_with(test.name + "/")) continue;
+                    if (!reported) reported = TestResult{.name = test.name, .passed = true, .message = {}, .seconds = 0};
+                    reported->passed = reported->passed && one.passed;
+                    if (!one.passed) reported->message += one.message;
+                }
             } catch (const std::exception&) {
             }
         }
