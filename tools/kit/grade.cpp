@@ -38,6 +38,7 @@ constexpr std::string_view usage =
     "usage: kit grade SUBMISSION... [--lessons LIST] [--jobs J] [--out DIR] [--timeout SECONDS]\n"
     "                 [--tests-build DIR] [--name NAME]\n"
     "       kit grade --check-rubrics [--tests-build DIR]\n"
+    "       kit grade --prepare [--jobs J]   (build the tests and the kit library of J slots ahead, e.g. in an image)\n"
     "  SUBMISSION      a student's copy of starter/ (a folder with NN-name/ folders, or a checkout with starter/)\n"
     "  --lessons LIST  only these lessons, e.g. 01,03 (default: every lesson)\n"
     "  --jobs J        grade J submissions at once, each in its own sandbox slot (default 1)\n"
@@ -56,6 +57,7 @@ struct Options {
     fs::path tests_build{};
     std::string name{};
     bool check_rubrics = false;
+    bool prepare = false;
 };
 
 int whole_number(const std::string& option, const std::string& text, int min, int max) {
@@ -91,10 +93,11 @@ Options parse_options(const Args& args, const fs::path& root) {
         else if (word == "--tests-build") options.tests_build = fs::absolute(value());
         else if (word == "--name") options.name = value();
         else if (word == "--check-rubrics") options.check_rubrics = true;
+        else if (word == "--prepare") options.prepare = true;
         else if (word.starts_with("-")) throw UsageError("unknown option '" + word + "' (see kit grade --help)");
         else options.submissions.push_back(fs::absolute(word));
     }
-    if (options.submissions.empty() && !options.check_rubrics)
+    if (options.submissions.empty() && !options.check_rubrics && !options.prepare)
         throw UsageError("no submission to grade (see kit grade --help)");
     if (!options.name.empty() && options.submissions.size() != 1)
         throw UsageError("--name names one submission, and there are " + std::to_string(options.submissions.size()));
@@ -338,6 +341,16 @@ int command_grade(const Args& args) {
     const auto slots = claim_slots(options.jobs);
     for (const auto& problem : prepare_sandbox_users(*std::ranges::max_element(slots)))
         std::cerr << "kit: warning: " << problem << "\n";
+    if (options.prepare) {
+        for (int slot : slots) {
+            SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2);
+            const auto outcome = build.warm(root / "build/grading" / ("slot-" + std::to_string(slot) + ".log"));
+            if (!outcome.ok) throw std::runtime_error("building the kit library for slot " + std::to_string(slot) +
+                                                      " failed: " + outcome.first_error);
+        }
+        std::cout << "kit grade: prepared " << slots.size() << " slot(s): tests, users and the kit library built\n";
+        return exit_status::ok;
+    }
     become_subreaper();
     fs::create_directories(options.out);
 

@@ -159,6 +159,19 @@ BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::s
     return outcome;
 }
 
+BuildOutcome SlotBuild::warm(const fs::path& log) {
+    std::vector<std::string> slugs;
+    for (const auto& entry : fs::directory_iterator(root_ / "starter"))
+        if (entry.is_directory()) slugs.push_back(entry.path().filename().string());
+    auto outcome = configure(root_ / "starter", slugs, log);
+    if (!outcome.ok) return outcome;
+    outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "clusterkit_kit", "clusterkit_pch",
+                                            "clusterkit_pch_asio", "-j", std::to_string(jobs_)},
+                            log, build_deadline) == 0;
+    if (!outcome.ok) outcome.first_error = first_error(log, root_);
+    return outcome;
+}
+
 BuildOutcome SlotBuild::build_lesson(const std::string& number, const fs::path& bin, const fs::path& log) {
     const auto started = Clock::now();
     // The slot's folder last held another submission's programs: none of them may stand in for this one's.

@@ -42,6 +42,8 @@ public:
     // Points the build folder at a submission's tree, with only the given lessons.
     BuildOutcome configure(const std::filesystem::path& tree, const std::vector<std::string>& slugs,
                            const std::filesystem::path& log);
+    // Builds what every submission shares (the kit library, the precompiled headers) with the starter tree.
+    BuildOutcome warm(const std::filesystem::path& log);
     // Builds lessonNN (and its worker) and copies the programs to `bin`.
     BuildOutcome build_lesson(const std::string& number, const std::filesystem::path& bin,
                               const std::filesystem::path& log);
