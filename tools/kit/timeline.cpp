@@ -22,7 +22,7 @@ constexpr double left = 120;         // lane labels to the left of this
 constexpr double plot_width = 760;
 constexpr double top = 56;           // below the title
 constexpr double lane_height = 44;
-constexpr double right_margin = 120; // room for the last exit label
+constexpr double right_margin = 200; // room for the last exit label
 
 std::string escape(std::string_view text) {
     std::string out;
@@ -181,7 +181,7 @@ std::string timeline_svg(const Recording& recording) {
     svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << number(width) << "\" height=\"" << number(height)
         << "\" viewBox=\"0 0 " << number(width) << ' ' << number(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
     svg << "<style>.lane-label{font-weight:bold}.axis{stroke:#999}.span{stroke:#4a7bd0;stroke-width:4}"
-           ".fork{fill:white;stroke:#4a7bd0;stroke-width:2}.online{fill:#2a9d3a}.exit-code{fill:#888}"
+           ".primary-span{stroke:#999;stroke-width:4}.fork{fill:white;stroke:#4a7bd0;stroke-width:2}.online{fill:#2a9d3a}.exit-code{fill:#888}"
            ".exit-failure{fill:#e08a00}.exit-signal{stroke:#d02020;stroke-width:3}.respawn{stroke:#d02020;"
            "stroke-dasharray:3 3;fill:none}.event{stroke:#555}.label{fill:#333}.signal-label{fill:#d02020}"
            ".failure-label{fill:#b06a00}</style>\n";
@@ -200,7 +200,7 @@ std::string timeline_svg(const Recording& recording) {
         svg << "<line class=\"axis\" x1=\"" << number(x(t)) << "\" y1=\"" << number(top) << "\" x2=\"" << number(x(t))
             << "\" y2=\"" << number(axis_y + 4) << "\" stroke-opacity=\"0.25\"/>\n";
         svg << "<text class=\"tick\" x=\"" << number(x(t)) << "\" y=\"" << number(axis_y + 18)
-            << "\" text-anchor=\"middle\">" << number(t) << " ms</text>\n";
+            << "\" text-anchor=\"middle\">" << (step >= 1 ? std::to_string(std::lround(t)) : number(t)) << " ms</text>\n";
     }
 
     // The primary's lane.
@@ -208,14 +208,15 @@ std::string timeline_svg(const Recording& recording) {
     svg << "<text class=\"lane-label\" x=\"10\" y=\"" << number(y + 4) << "\">primary</text>\n";
     if (picture.primary_start) {
         const double stop = picture.done.value_or(picture.end);
-        svg << "<line class=\"span primary\" x1=\"" << number(x(*picture.primary_start)) << "\" y1=\"" << number(y)
-            << "\" x2=\"" << number(x(stop)) << "\" y2=\"" << number(y) << "\" stroke=\"#888\"/>\n";
+        svg << "<line class=\"primary-span\" x1=\"" << number(x(*picture.primary_start)) << "\" y1=\"" << number(y)
+            << "\" x2=\"" << number(x(stop)) << "\" y2=\"" << number(y) << "\"/>\n";
         svg << "<text class=\"label\" x=\"" << number(x(*picture.primary_start)) << "\" y=\"" << number(y - 8)
             << "\">pid " << picture.primary_pid << "</text>\n";
     }
-    if (picture.done)
-        svg << "<text class=\"label done\" x=\"" << number(x(*picture.done) + 6) << "\" y=\"" << number(y + 4)
-            << "\">done</text>\n";
+    if (picture.done || !recording.status.empty())
+        svg << "<text class=\"label done\" x=\"" << number(x(picture.done.value_or(picture.end)) + 6) << "\" y=\""
+            << number(y + 4) << "\">" << (picture.done ? "done" : "") << (picture.done && !recording.status.empty() ? ", " : "")
+            << escape(recording.status) << "</text>\n";
 
     // One lane per worker id.
     for (const auto& [id, lane] : picture.lanes) {
@@ -252,7 +253,7 @@ std::string timeline_svg(const Recording& recording) {
             if (span.exit) {
                 const double ex = x(*span.exit);
                 const std::string title = "<title>exit id=" + std::to_string(id) + " pid=" + std::to_string(span.pid) +
-                                          " " + span.exit_field + " at " + number(*span.exit) + " ms</title>";
+                                          (span.by_signal ? " signal=" : " ") + span.exit_field + " at " + number(*span.exit) + " ms</title>";
                 if (span.by_signal) {
                     svg << "<path class=\"exit exit-signal\" d=\"M" << number(ex - 5) << ' ' << number(y - 5) << " L"
                         << number(ex + 5) << ' ' << number(y + 5) << " M" << number(ex - 5) << ' ' << number(y + 5)

@@ -73,6 +73,10 @@ Failure parse_failure(const std::string& text, const fs::path& root) {
     }
     std::vector<std::string> block;
     auto flush = [&] {
+        // tests/support prints "stderr:" with nothing under it for a program that wrote no error.
+        if (block.empty() && !failure.context.empty() && failure.context.back().ends_with(":") &&
+            failure.context.back().starts_with("stderr"))
+            failure.context.back() += " (nothing)";
         add_trimmed_block(failure.context, block);
         block.clear();
     };
@@ -88,13 +92,17 @@ Failure parse_failure(const std::string& text, const fs::path& root) {
             failure.location = line.substr(3);
             continue;
         }
-        if (line.empty()) continue;
+        if (line.find_first_not_of(' ') == std::string::npos) continue;
         if (indented(line)) {
             block.push_back(line);
             continue;
         }
         flush();
-        failure.context.push_back(cut(line));
+        // "stdout of 4242:" is the program's own output: say so.
+        if (line.starts_with("stdout of ") && line.ends_with(":"))
+            failure.context.push_back("your program's stdout (pid " + line.substr(10, line.size() - 11) + "):");
+        else
+            failure.context.push_back(cut(line));
     }
     flush();
     return failure;
