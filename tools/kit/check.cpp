@@ -165,6 +165,17 @@ TestResult read_result(const std::string& name, const RunningTest& test, const W
     return result;
 }
 
+// A Catch2 2 test spec that selects exactly the test case `name`: its special characters escaped (a comma
+// would otherwise separate two specs, a '[' start a tag, a '*' match anything).
+std::string exact_test_spec(const std::string& name) {
+    std::string spec;
+    for (char c : name) {
+        if (c == ',' || c == '[' || c == ']' || c == '*' || c == '\\' || c == '"' || c == '~') spec += '\\';
+        spec += c;
+    }
+    return spec;
+}
+
 std::vector<std::string> test_names(const fs::path& binary) {
     // Catch2 2 exits with the number of test cases it listed.
     return split_lines(run_for_output({binary, {"--list-test-names-only"}}, true));
@@ -202,8 +213,7 @@ TestRun run_lesson_tests(const Build& build, const Lesson& lesson, const TestOpt
             environment.emplace_back("CLUSTERKIT_TIMELINE_DIR", run.timeline_dirs[index].string());
         }
         const UniqueFd log(::open(test.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        // A quoted name selects exactly that test case, commas and all.
-        const std::vector<std::string> args{"-r", "junit", "-o", test.report.string(), "\"" + run.names[index] + "\""};
+        const std::vector<std::string> args{"-r", "junit", "-o", test.report.string(), exact_test_spec(run.names[index])};
         test.process = std::make_unique<bp::process>(kit_context(), binary, args,
                                                      bp::process_stdio{nullptr, log.get(), log.get()},
                                                      EnvironmentWith(environment), OwnProcessGroup{});
