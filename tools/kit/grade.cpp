@@ -28,6 +28,7 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace clusterkit::kit {
 namespace {
@@ -353,6 +354,12 @@ int command_grade(const Args& args) {
     }
     become_subreaper();
     fs::create_directories(options.out);
+    std::cout << "kit grade: slots";
+    for (int slot : slots) std::cout << " " << slot;
+    std::cout << (::geteuid() == 0 ? " (users" : " (no users: not root");
+    if (::geteuid() == 0)
+        for (int slot : slots) std::cout << " clusterkit-grade" << slot;
+    std::cout << ")\n" << std::flush;
 
     std::set<std::string> taken;
     std::vector<std::string> names{};
