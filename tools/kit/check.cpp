@@ -93,7 +93,9 @@ Build::Build(fs::path root, std::string preset)
 
 void Build::configure(bool verbose) const {
     const auto cache = directory_ / "CMakeCache.txt";
-    const bool configured = fs::exists(directory_ / "build.ninja") && cache_value(cache, "CLUSTERKIT_TREE") == tree_;
+    // Configured for this tree, and since the presets last changed (they hold the build's flags).
+    const bool configured = fs::exists(directory_ / "build.ninja") && cache_value(cache, "CLUSTERKIT_TREE") == tree_ &&
+                            fs::last_write_time(cache) >= fs::last_write_time(root_ / "CMakePresets.json");
     if (configured) return;
     Command cmake{find_program("cmake"), {"--preset", preset_, "-DCLUSTERKIT_TREE=" + tree_}, root_};
     if (verbose) {
