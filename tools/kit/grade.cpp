@@ -186,6 +186,7 @@ public:
 
         SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs());
         const auto configured = present.empty() ? BuildOutcome{} : build.configure(dir / "tree", present, dir / "configure.log");
+        grade.build_seconds += configured.seconds;
         for (const auto& plan : plans_) {
             LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title};
             const bool is_present = std::ranges::find(present, plan.lesson.slug) != present.end();
@@ -198,12 +199,16 @@ public:
             } else {
                 const auto built = build.build_lesson(plan.lesson.number, dir / "bin", dir / ("build-" + plan.lesson.number + ".log"));
                 lesson.build_seconds = built.seconds;
+                grade.build_seconds += built.seconds;
                 lesson.build = built.ok ? BuildState::built : BuildState::compile_error;
                 lesson.build_message = built.first_error;
             }
             for (const auto& entry : plan.rubric.tests) {
                 CaseGrade test{.name = entry.name, .section = entry.section, .max_points = entry.points};
-                if (lesson.build == BuildState::built) run_case(plan, dir / "bin", sandbox, test);
+                if (lesson.build == BuildState::built) {
+                    run_case(plan, dir / "bin", sandbox, test);
+                    grade.test_seconds += test.seconds;
+                }
                 else test.output = lesson.build == BuildState::missing ? "missing: " + lesson.build_message
                                                                        : "does not compile:\n" + lesson.build_message;
                 lesson.cases.push_back(std::move(test));
@@ -388,7 +393,8 @@ int command_grade(const Args& args) {
                     std::lock_guard lock(print);
                     std::cout << "kit grade: " << std::left << std::setw(24) << names[i] << " " << std::right << std::setw(3)
                               << grades[i].score() << "/" << grades[i].max_score() << "  " << std::fixed
-                              << std::setprecision(1) << grades[i].seconds << " s";
+                              << std::setprecision(1) << grades[i].seconds << " s (build " << grades[i].build_seconds
+                              << " s, tests " << grades[i].test_seconds << " s)";
                     for (const auto& lesson : grades[i].lessons)
                         if (lesson.build != BuildState::built)
                             std::cout << "  [" << lesson.slug.substr(0, 2) << " "

@@ -140,10 +140,12 @@ void write_markdown_report(const SubmissionGrade& grade, const std::filesystem::
     auto out = open_for_writing(file);
     out << "# ClusterKit grade: " << grade.name << "\n\n"
         << "**" << grade.score() << " / " << grade.max_score() << " points**, graded in " << seconds_text(grade.seconds)
-        << ".\n\n| lesson | points | build |\n| --- | --- | --- |\n";
+        << " (building " << seconds_text(grade.build_seconds) << ", testing " << seconds_text(grade.test_seconds)
+        << ").\n\n| lesson | points | build |\n| --- | --- | --- |\n";
     for (const auto& lesson : grade.lessons)
         out << "| " << lesson.slug << " | " << lesson.score() << " / " << lesson.max_score() << " | "
-            << state_word(lesson.build) << " |\n";
+            << state_word(lesson.build) << (lesson.build == BuildState::built ? " in " + seconds_text(lesson.build_seconds) : "")
+            << " |\n";
     for (const auto& lesson : grade.lessons) {
         out << "\n## " << lesson.slug << ": " << lesson.title << "\n\n";
         if (lesson.build != BuildState::built) {

@@ -41,6 +41,8 @@ struct SubmissionGrade {
     std::vector<LessonGrade> lessons{};
     std::vector<std::string> sandbox{};  // the sandbox's layers in force, and what was missing
     double seconds = 0;
+    double build_seconds = 0;  // of `seconds`: CMake configure and the lessons' builds
+    double test_seconds = 0;   // of `seconds`: the sandboxed test runs
 
     int score() const;
     int max_score() const;
