@@ -83,13 +83,13 @@ struct CpuAffinity {
 // "run-N.events" (its command line, its status, and each stdout line with the milliseconds since the start
 // at which the test read it), the event log that tools/kit/timeline.hpp draws.
 void record_timeline(const std::string& command, Clock::time_point start, const std::vector<Line>& lines,
-                     const std::optional<WaitStatus>& status) {
+                     const std::optional<WaitStatus>& status, bool ended_by_test) {
     const char* dir = std::getenv("CLUSTERKIT_TIMELINE_DIR");
     if (!dir || !*dir) return;
     static int runs = 0;
     std::ofstream out(std::filesystem::path(dir) / ("run-" + std::to_string(++runs) + ".events"));
     out << "# program: " << command << "\n# status: "
-        << (status ? status->describe() : "still running at the deadline, killed") << '\n' << std::fixed
+        << (status && !ended_by_test ? status->describe() : "still running when the test ended it") << '\n' << std::fixed
         << std::setprecision(3);
     for (const auto& line : lines)
         out << std::chrono::duration<double, std::milli>(line.time - start).count() << ' ' << line.text << '\n';
@@ -301,6 +301,7 @@ void Program::teardown() noexcept {
     auto& impl = *impl_;
     if (impl.torn_down) return;
     impl.torn_down = true;
+    const bool ended_by_test = !impl.status;
     try {
         if (!impl.status && impl.pid > 1) {  // never kill(0) or kill(-1): that is everyone
             ::kill(-impl.pid, SIGKILL);  // the whole group: the program and the workers it started
@@ -310,7 +311,7 @@ void Program::teardown() noexcept {
         kill_and_reap_orphans();
         // Every writer is gone now, so the pipes reach end-of-file: keep what was still in them.
         impl.run_until([&] { return impl.out_closed && impl.err_closed; }, default_deadline);
-        record_timeline(impl.command, impl.start, impl.lines, impl.status);
+        record_timeline(impl.command, impl.start, impl.lines, impl.status, ended_by_test);
     } catch (...) {
         // teardown runs in destructors; a failure here must not terminate the test run
     }
