@@ -1,8 +1,8 @@
 // kit watch [NN]: verify the lesson again each time a file of its folder is saved (inotify), on a clear
 // screen. Ctrl-C leaves.
 //
-// It waits on events, not on time: after a verdict it reads the next inotify event; a save that happened
-// while the checks ran is already queued, so it is seen at once. An editor's burst of events for one save
+// It waits on events, not on time: after a verdict it waits for the next inotify event; a save that
+// happened while the checks ran is already queued, so it is seen at once. An editor's burst of events for one save
 // (write a backup, rename, change attributes) is read in one go and gives one verification.
 #include "args.hpp"
 #include "check.hpp"
@@ -13,15 +13,15 @@
 #include <clusterkit/errors.hpp>
 #include <clusterkit/fd.hpp>
 
-#include <boost/asio/posix/stream_descriptor.hpp>
-
 #include <array>
 #include <fstream>
 #include <iostream>
+#include <csignal>
+#include <poll.h>
 #include <sys/inotify.h>
+#include <unistd.h>
 
 namespace clusterkit::kit {
-namespace asio = boost::asio;
 
 namespace {
 
@@ -45,46 +45,62 @@ bool any_source_file(const char* bytes, std::size_t size) {
     return false;
 }
 
+// Waits for inotify events with ppoll(2). SIGINT and SIGTERM are blocked except inside ppoll, so a Ctrl-C
+// either arrives while it waits (ppoll returns EINTR) or stays pending until then: it is never missed.
+// The kit's Asio signal handler (catch_interrupts) records it; running the loop here lets it do so.
 class Watcher {
 public:
-    explicit Watcher(const fs::path& folder) : descriptor_(kit_context()) {
-        UniqueFd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-        if (!fd.is_open()) throw_system_error("inotify_init1");
-        if (::inotify_add_watch(fd.get(), folder.c_str(), saved) == -1) throw_system_error("inotify_add_watch " + folder.string());
-        descriptor_.assign(fd.release());
+    explicit Watcher(const fs::path& folder) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+        if (!fd_.is_open()) throw_system_error("inotify_init1");
+        if (::inotify_add_watch(fd_.get(), folder.c_str(), saved) == -1)
+            throw_system_error("inotify_add_watch " + folder.string());
     }
 
-    // Waits until a source file is saved (true) or the user presses Ctrl-C (false).
+    // Waits until a source file is saved (true) or the user presses Ctrl-C (false). Reads every event
+    // already queued, so one save (an editor's burst of events) gives one verification.
     bool wait_for_save() {
-        bool changed = false, read_done = false;
-        while (!changed && !interrupted()) {
-            read_done = false;
-            descriptor_.async_read_some(asio::buffer(buffer_), [&](boost::system::error_code error, std::size_t size) {
-                read_done = true;
-                if (error) throw std::system_error(error, "reading inotify events");
-                changed = any_source_file(buffer_.data(), size);
-            });
-            auto& context = kit_context();
-            while (!read_done && !interrupted()) {
-                if (context.stopped()) context.restart();
-                context.run_one();
+        sigset_t interrupts, unblocked;
+        sigemptyset(&interrupts);
+        sigaddset(&interrupts, SIGINT);
+        sigaddset(&interrupts, SIGTERM);
+        ::sigprocmask(SIG_BLOCK, &interrupts, &unblocked);
+        sigdelset(&unblocked, SIGINT);
+        sigdelset(&unblocked, SIGTERM);
+        bool changed = false;
+        while (!changed) {
+            run_signal_handlers();
+            if (interrupted()) break;
+            pollfd ready{.fd = fd_.get(), .events = POLLIN, .revents = 0};
+            if (::ppoll(&ready, 1, nullptr, &unblocked) == -1) {
+                if (errno == EINTR) continue;
+                throw_system_error("ppoll");
             }
-            if (!read_done) descriptor_.cancel();
+            changed = read_queued_events();
         }
-        if (interrupted()) return false;
-        drain();
-        return true;
+        ::sigprocmask(SIG_UNBLOCK, &interrupts, nullptr);
+        run_signal_handlers();
+        return changed && !interrupted();
     }
 
 private:
-    // Reads the rest of the burst that is already queued, without waiting.
-    void drain() {
-        boost::system::error_code error;
-        descriptor_.non_blocking(true, error);
-        while (!error) descriptor_.read_some(asio::buffer(buffer_), error);
+    static void run_signal_handlers() {
+        auto& context = kit_context();
+        if (context.stopped()) context.restart();
+        context.poll();
     }
 
-    asio::posix::stream_descriptor descriptor_;
+    // Reads what is queued, without waiting; true if an event names a source file.
+    bool read_queued_events() {
+        bool source = false;
+        for (;;) {
+            const auto size = ::read(fd_.get(), buffer_.data(), buffer_.size());
+            if (size <= 0) break;  // EAGAIN: nothing more queued
+            source = any_source_file(buffer_.data(), static_cast<std::size_t>(size)) || source;
+        }
+        return source;
+    }
+
+    UniqueFd fd_;
     alignas(inotify_event) std::array<char, 16 * 1024> buffer_{};
 };
 
