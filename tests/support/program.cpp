@@ -10,7 +10,9 @@
 #include <array>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iomanip>
 #include <sched.h>
 #include <set>
 #include <sstream>
@@ -76,6 +78,22 @@ struct CpuAffinity {
         return ::sched_setaffinity(0, sizeof set, &set) == 0 ? error_code{} : last_error();
     }
 };
+
+// For `kit verify --timeline`: when CLUSTERKIT_TIMELINE_DIR is set, each program run is recorded there as
+// "run-N.events" (its command line, its status, and each stdout line with the milliseconds since the start
+// at which the test read it), the event log that tools/kit/timeline.hpp draws.
+void record_timeline(const std::string& command, Clock::time_point start, const std::vector<Line>& lines,
+                     const std::optional<WaitStatus>& status, bool ended_by_test) {
+    const char* dir = std::getenv("CLUSTERKIT_TIMELINE_DIR");
+    if (!dir || !*dir) return;
+    static int runs = 0;
+    std::ofstream out(std::filesystem::path(dir) / ("run-" + std::to_string(++runs) + ".events"));
+    out << "# program: " << command << "\n# status: "
+        << (status && !ended_by_test ? status->describe() : "still running when the test ended it") << '\n' << std::fixed
+        << std::setprecision(3);
+    for (const auto& line : lines)
+        out << std::chrono::duration<double, std::milli>(line.time - start).count() << ' ' << line.text << '\n';
+}
 
 void reap_blocking(pid_t pid) {
     while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
@@ -147,6 +165,8 @@ struct Program::Impl {
     bool err_closed = false;
     std::optional<WaitStatus> status;
     bool torn_down = false;
+    std::string command;                    // for the timeline recording
+    Clock::time_point start = Clock::now();
 
     void add_line(std::string text) {
         if (lines.size() < max_kept_lines) lines.push_back(Line{std::move(text), Clock::now()});
@@ -205,6 +225,8 @@ Program::Program(std::string_view name, Launch launch) : impl_(std::make_unique<
                            EnvironmentWith(launch.environment), OwnProcessGroup{}, DefaultSignals{},
                            CpuAffinity{launch.cpus});
     impl_->pid = impl_->process->id();
+    impl_->command = std::string(name);
+    for (const auto& arg : launch.args) impl_->command += " " + arg;
     owned_primaries().insert(impl_->pid);
     impl_->read_stdout();
     impl_->read_stderr();
@@ -279,6 +301,7 @@ void Program::teardown() noexcept {
     auto& impl = *impl_;
     if (impl.torn_down) return;
     impl.torn_down = true;
+    const bool ended_by_test = !impl.status;
     try {
         if (!impl.status && impl.pid > 1) {  // never kill(0) or kill(-1): that is everyone
             ::kill(-impl.pid, SIGKILL);  // the whole group: the program and the workers it started
@@ -288,6 +311,7 @@ void Program::teardown() noexcept {
         kill_and_reap_orphans();
         // Every writer is gone now, so the pipes reach end-of-file: keep what was still in them.
         impl.run_until([&] { return impl.out_closed && impl.err_closed; }, default_deadline);
+        record_timeline(impl.command, impl.start, impl.lines, impl.status, ended_by_test);
     } catch (...) {
         // teardown runs in destructors; a failure here must not terminate the test run
     }

@@ -1,0 +1,7 @@
+// Hostile submission: a program that never prints and never ends (it sleeps). Each test waits for its
+// first line until the deadline.
+#include <unistd.h>
+
+int main() {
+    for (;;) ::pause();
+}

@@ -1,0 +1,425 @@
+// kit grade SUBMISSION... [--lessons LIST] [--jobs J] [--out DIR]: grades students' copies of starter/.
+//
+// For each submission: its lesson folders are copied (regular files only), each lesson is built on its own
+// (a compile error costs that lesson only, and the report shows the compiler's first error), and every test
+// case of the rubric runs as the kit's test binary in the sandbox (sandbox.hpp), against the submission's
+// programs (CLUSTERKIT_BIN_DIR). Points come from tests/NN-name/rubric.json. The kit's tests are built once;
+// the submissions are built in one build folder per job slot, so the kit's library and precompiled headers
+// are compiled once per slot, not once per submission. Outputs: see report.hpp. Workflow: docs/instructor.md.
+#include "commands.hpp"
+#include "grade_build.hpp"
+#include "junit.hpp"
+#include "repo.hpp"
+#include "report.hpp"
+#include "sandbox.hpp"
+
+#include <clusterkit/errors.hpp>
+
+#include <csignal>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace clusterkit::kit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view usage =
+    "usage: kit grade SUBMISSION... [--lessons LIST] [--jobs J] [--out DIR] [--timeout SECONDS]\n"
+    "                 [--tests-build DIR] [--name NAME]\n"
+    "       kit grade --check-rubrics [--tests-build DIR]\n"
+    "       kit grade --prepare [--jobs J]   (build the tests and the kit library of J slots ahead, e.g. in an image)\n"
+    "  SUBMISSION      a student's copy of starter/ (a folder with NN-name/ folders, or a checkout with starter/)\n"
+    "  --lessons LIST  only these lessons, e.g. 01,03 (default: every lesson)\n"
+    "  --jobs J        grade J submissions at once, each in its own sandbox slot (default 1)\n"
+    "  --out DIR       where results go (default build/grading/results)\n"
+    "  --timeout S     wall-clock limit of one test case, in seconds (default 60)\n"
+    "  --tests-build D a build folder of the kit to take the test binaries from (default build/grading/kit-tests)\n"
+    "  --name NAME     the submission's name in the results (one submission only; default: its folder's name)\n"
+    "  --check-rubrics only check that every test case has a rubric entry and every entry a test case\n";
+
+struct Options {
+    std::vector<fs::path> submissions{};
+    std::vector<std::string> lessons{};
+    int jobs = 1;
+    fs::path out{};
+    int timeout_seconds = 60;
+    fs::path tests_build{};
+    std::string name{};
+    bool check_rubrics = false;
+    bool prepare = false;
+};
+
+int whole_number(const std::string& option, const std::string& text, int min, int max) {
+    std::size_t used = 0;
+    int value = 0;
+    try {
+        value = std::stoi(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || value < min || value > max)
+        throw UsageError(option + " wants a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+                         ", not '" + text + "'");
+    return value;
+}
+
+Options parse_options(const Args& args, const fs::path& root) {
+    Options options{.out = root / "build/grading/results", .tests_build = root / "build/grading/kit-tests"};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& word = args[i];
+        auto value = [&]() -> const std::string& {
+            if (i + 1 >= args.size()) throw UsageError(word + " needs a value (see kit grade --help)");
+            return args[++i];
+        };
+        if (word == "--help" || word == "-h") throw HelpRequested(std::string(usage));
+        else if (word == "--lessons") {
+            std::istringstream list(value());
+            for (std::string item; std::getline(list, item, ',');)
+                if (!item.empty()) options.lessons.push_back(item);
+        } else if (word == "--jobs") options.jobs = whole_number(word, value(), 1, 32);
+        else if (word == "--out") options.out = fs::absolute(value());
+        else if (word == "--timeout") options.timeout_seconds = whole_number(word, value(), 1, 3600);
+        else if (word == "--tests-build") options.tests_build = fs::absolute(value());
+        else if (word == "--name") options.name = value();
+        else if (word == "--check-rubrics") options.check_rubrics = true;
+        else if (word == "--prepare") options.prepare = true;
+        else if (word.starts_with("-")) throw UsageError("unknown option '" + word + "' (see kit grade --help)");
+        else options.submissions.push_back(fs::absolute(word));
+    }
+    if (options.submissions.empty() && !options.check_rubrics && !options.prepare)
+        throw UsageError("no submission to grade (see kit grade --help)");
+    if (!options.name.empty() && options.submissions.size() != 1)
+        throw UsageError("--name names one submission, and there are " + std::to_string(options.submissions.size()));
+    for (const auto& submission : options.submissions)
+        if (!fs::is_directory(submission)) throw UsageError("submission " + submission.string() + " is not a folder");
+    return options;
+}
+
+// Catch2's test spec treats , [ ] * ~ " \ specially: a backslash before each makes it literal.
+std::string catch2_spec(const std::string& name) {
+    std::string spec{};
+    for (char c : name) {
+        if (std::string_view(",[]*~\"\\").find(c) != std::string_view::npos) spec += '\\';
+        spec += c;
+    }
+    return spec;
+}
+
+struct LessonPlan {
+    Lesson lesson{};
+    Rubric rubric{};
+    fs::path test_binary{};
+};
+
+// The rubric check: every test case of the lesson has an entry with points > 0 and a section of the lesson
+// text, and every entry names a real test case. Returns one line per problem.
+std::vector<std::string> rubric_problems(const fs::path& root, const LessonPlan& plan) {
+    std::vector<std::string> problems{};
+    const auto file = rubric_path(root, plan.lesson).string();
+    const auto listed = list_test_cases(plan.test_binary);
+    std::set<std::string> names(listed.begin(), listed.end());
+    for (const auto& name : listed)
+        if (!plan.rubric.find(name)) problems.push_back(file + ": test case \"" + name + "\" has no entry (no weight)");
+    std::set<std::string> seen;
+    for (const auto& entry : plan.rubric.tests) {
+        if (!names.contains(entry.name)) problems.push_back(file + ": \"" + entry.name + "\" is not a test case of test" + plan.lesson.number);
+        if (!seen.insert(entry.name).second) problems.push_back(file + ": \"" + entry.name + "\" is listed twice");
+        if (entry.points <= 0) problems.push_back(file + ": \"" + entry.name + "\" has no positive points");
+        if (!heading_line(plan.lesson.text(root), entry.section))
+            problems.push_back(file + ": section \"" + entry.section + "\" is not a heading of " + plan.lesson.text(root).string());
+    }
+    return problems;
+}
+
+// Where a submission's lesson folders are: <submission>/starter/ in a checkout of the whole kit, else the
+// submission itself.
+fs::path lesson_tree_of(const fs::path& submission, const std::vector<LessonPlan>& plans) {
+    const fs::path starter = submission / "starter";
+    for (const auto& plan : plans)
+        if (fs::is_directory(starter / plan.lesson.slug)) return starter;
+    return submission;
+}
+
+// Copies a lesson folder: regular files only (no symlink into the grader's machine), at most 1 MiB each.
+void copy_lesson(const fs::path& from, const fs::path& to) {
+    fs::create_directories(to);
+    for (const auto& entry : fs::directory_iterator(from)) {
+        if (!entry.is_regular_file(/*no follow*/) || entry.is_symlink()) continue;
+        if (entry.file_size() > (1u << 20)) continue;
+        fs::copy_file(entry.path(), to / entry.path().filename(), fs::copy_options::overwrite_existing);
+    }
+}
+
+class Grader {
+public:
+    Grader(fs::path root, Options options, std::vector<LessonPlan> plans)
+        : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)) {}
+
+    SubmissionGrade grade(const fs::path& submission, const std::string& name, int slot, Sandbox& sandbox) {
+        const auto started = Clock::now();
+        SubmissionGrade grade{.name = name, .source = submission};
+        grade.sandbox = sandbox.layers();
+        for (const auto& missing : sandbox.missing_layers()) grade.sandbox.push_back("not in force: " + missing);
+
+        const fs::path dir = options_.out / name;
+        fs::remove_all(dir);
+        fs::create_directories(dir / "bin");
+        const fs::path tree = lesson_tree_of(submission, plans_);
+        std::vector<std::string> present{};
+        for (const auto& plan : plans_) {
+            if (!fs::is_directory(tree / plan.lesson.slug)) continue;
+            copy_lesson(tree / plan.lesson.slug, dir / "tree" / plan.lesson.slug);
+            present.push_back(plan.lesson.slug);
+        }
+
+        SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs());
+        const auto configured = present.empty() ? BuildOutcome{} : build.configure(dir / "tree", present, dir / "configure.log");
+        grade.build_seconds += configured.seconds;
+        for (const auto& plan : plans_) {
+            LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title};
+            const bool is_present = std::ranges::find(present, plan.lesson.slug) != present.end();
+            if (!is_present) {
+                lesson.build = BuildState::missing;
+                lesson.build_message = "the submission has no folder " + plan.lesson.slug + "/";
+            } else if (!configured.ok) {
+                lesson.build = BuildState::compile_error;
+                lesson.build_message = "CMake could not configure the submission: " + configured.first_error;
+            } else {
+                const auto built = build.build_lesson(plan.lesson.number, dir / "bin", dir / ("build-" + plan.lesson.number + ".log"));
+                lesson.build_seconds = built.seconds;
+                grade.build_seconds += built.seconds;
+                lesson.build = built.ok ? BuildState::built : BuildState::compile_error;
+                lesson.build_message = built.first_error;
+            }
+            for (const auto& entry : plan.rubric.tests) {
+                CaseGrade test{.name = entry.name, .section = entry.section, .max_points = entry.points};
+                if (lesson.build == BuildState::built) {
+                    run_case(plan, dir / "bin", sandbox, test);
+                    grade.test_seconds += test.seconds;
+                }
+                else test.output = lesson.build == BuildState::missing ? "missing: " + lesson.build_message
+                                                                       : "does not compile:\n" + lesson.build_message;
+                lesson.cases.push_back(std::move(test));
+            }
+            grade.lessons.push_back(std::move(lesson));
+        }
+        grade.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        write_results_json(grade, dir / "results.json");
+        write_junit_xml(grade, dir / "junit.xml");
+        write_markdown_report(grade, dir / "report.md");
+        return grade;
+    }
+
+private:
+    int build_jobs() const { return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.jobs); }
+
+    void run_case(const LessonPlan& plan, const fs::path& bin, Sandbox& sandbox, CaseGrade& test) {
+        SandboxRun run{.program = plan.test_binary,
+                       .args = {catch2_spec(test.name), "-r", "junit"},
+                       .environment = {{"CLUSTERKIT_BIN_DIR", bin.string()}}};
+        if (const char* deadline = std::getenv("CLUSTERKIT_TEST_DEADLINE_MS"))
+            run.environment.emplace_back("CLUSTERKIT_TEST_DEADLINE_MS", deadline);
+        run.limits.wall_clock = std::chrono::seconds(options_.timeout_seconds);
+        const auto result = sandbox.run(run);
+        test.seconds = result.seconds;
+
+        std::vector<std::string> problems{};
+        std::optional<TestResult> reported;
+        if (!result.status) {
+            problems.push_back("the test could not start: " + result.start_error);
+        } else {
+            try {
+                std::istringstream xml(result.out);
+                // One <testcase> per test case, or one per leaf section ("name/section"): all must pass.
+                for (const auto& one : parse_junit(xml)) {
+                    if (one.name != test.name && !one.name.starts_with(test.name + "/")) continue;
+                    if (!reported) reported = TestResult{.name = test.name, .passed = true, .message = {}, .seconds = 0};
+                    reported->passed = reported->passed && one.passed;
+                    if (!one.passed) reported->message += one.message;
+                }
+            } catch (const std::exception&) {
+            }
+        }
+        if (result.timed_out)
+            problems.push_back("stopped at the " + std::to_string(options_.timeout_seconds) +
+                               " s deadline: the program hung, or never ended (everything it started was killed)");
+        if (result.out_dropped > 0)
+            problems.push_back("the test's report passed the " + std::to_string(run.limits.output_cap >> 20) +
+                               " MiB output cap: a flood of output (" + std::to_string(result.out_dropped) + " bytes dropped)");
+        if (result.status && !result.timed_out && result.status->killed_by_signal)
+            problems.push_back("the test process was " + result.status->describe() +
+                               (result.status->signal == SIGXCPU ? " (the CPU-time limit)" : "") +
+                               (result.status->signal == SIGXFSZ ? " (the file-size limit)" : ""));
+        if (result.status && !result.timed_out && !reported)
+            problems.push_back("the test binary reported no result for this test case (it " + result.status->describe() + ")");
+        if (!result.timed_out && result.processes_killed > 0)
+            problems.push_back("left behind " + std::to_string(result.processes_killed) +
+                               " process(es) still running after the test ended (killed)");
+        if (result.objects_removed > 0)
+            problems.push_back("left behind " + std::to_string(result.objects_removed) +
+                               " object(s) in /dev/shm, /tmp or SysV IPC (removed)");
+
+        test.passed = reported && reported->passed && problems.empty() && result.status && result.status->code == 0 &&
+                      !result.status->killed_by_signal;
+        test.points = test.passed ? test.max_points : 0;
+        if (test.passed) return;
+        std::string output{};
+        for (const auto& problem : problems) output += problem + "\n";
+        if (reported && !reported->passed) output += reported->message;
+        if (!reported && !result.err.empty()) output += "stderr of the test:\n" + result.err;
+        constexpr std::size_t shown = 6000;
+        if (output.size() > shown) output = output.substr(0, shown) + "\n[... cut at " + std::to_string(shown) + " characters]";
+        test.output = output;
+    }
+
+    fs::path root_{};
+    Options options_;
+    std::vector<LessonPlan> plans_{};
+};
+
+std::string unique_name(std::string name, std::set<std::string>& taken) {
+    if (name.empty() || name == "." || name == "..") name = "submission";
+    std::string candidate = name;
+    for (int n = 2; !taken.insert(candidate).second; ++n) candidate = name + "-" + std::to_string(n);
+    return candidate;
+}
+
+std::string submission_name(const fs::path& submission) {
+    fs::path path = submission.lexically_normal();
+    if (path.filename().empty()) path = path.parent_path();
+    return path.filename().string();
+}
+
+}  // namespace
+
+int command_grade(const Args& args) {
+    const fs::path root = kit_root();
+    Options options = parse_options(args, root);
+    ::umask(022);  // the sandbox's users must be able to read the test binaries and the submissions' programs
+
+    // The lessons to grade, their rubrics and test binaries.
+    std::vector<Lesson> lessons = read_lessons(root);
+    if (!options.lessons.empty()) {
+        std::vector<Lesson> chosen{};
+        for (const auto& which : options.lessons) chosen.push_back(find_lesson(lessons, which));
+        lessons = chosen;
+    }
+    std::vector<LessonPlan> plans{};
+    for (const auto& lesson : lessons) {
+        auto rubric = read_rubric(root, lesson);
+        if (!rubric) throw std::runtime_error("lesson " + lesson.slug + " has no rubric: " + rubric_path(root, lesson).string());
+        plans.push_back({lesson, *rubric, options.tests_build / "bin" / ("test" + lesson.number)});
+    }
+    std::cout << "kit grade: building the kit's tests in " << options.tests_build.string() << "\n" << std::flush;
+    std::vector<std::string> numbers{};
+    for (const auto& plan : plans) numbers.push_back(plan.lesson.number);
+    build_tests(root, options.tests_build, numbers);
+
+    std::vector<std::string> problems{};
+    for (const auto& plan : plans)
+        for (auto& problem : rubric_problems(root, plan)) problems.push_back(std::move(problem));
+    for (const auto& problem : problems) std::cerr << "kit: error: " << problem << "\n";
+    if (!problems.empty()) {
+        std::cerr << "kit: error: the rubrics do not match the tests (" << problems.size() << " problem(s)); nothing graded\n";
+        return exit_status::failure;
+    }
+    if (options.check_rubrics) {
+        std::size_t cases = 0;
+        for (const auto& plan : plans) cases += plan.rubric.tests.size();
+        std::cout << "kit grade: rubrics OK: " << plans.size() << " lesson(s), " << cases
+                  << " test cases, each with a weight and a section\n";
+        return exit_status::ok;
+    }
+
+    // Job slots: a lock each (two graders on one machine never share a slot), a user each, a sandbox each.
+    const auto slots = claim_slots(options.jobs);
+    for (const auto& problem : prepare_sandbox_users(*std::ranges::max_element(slots)))
+        std::cerr << "kit: warning: " << problem << "\n";
+    if (options.prepare) {
+        for (int slot : slots) {
+            SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2);
+            const auto outcome = build.warm(root / "build/grading" / ("slot-" + std::to_string(slot) + ".log"));
+            if (!outcome.ok) throw std::runtime_error("building the kit library for slot " + std::to_string(slot) +
+                                                      " failed: " + outcome.first_error);
+        }
+        std::cout << "kit grade: prepared " << slots.size() << " slot(s): tests, users and the kit library built\n";
+        return exit_status::ok;
+    }
+    become_subreaper();
+    fs::create_directories(options.out);
+    std::cout << "kit grade: slots";
+    for (int slot : slots) std::cout << " " << slot;
+    std::cout << (::geteuid() == 0 ? " (users" : " (no users: not root");
+    if (::geteuid() == 0)
+        for (int slot : slots) std::cout << " clusterkit-grade" << slot;
+    std::cout << ")\n" << std::flush;
+
+    std::set<std::string> taken;
+    std::vector<std::string> names{};
+    for (const auto& submission : options.submissions)
+        names.push_back(unique_name(options.name.empty() ? submission_name(submission) : options.name, taken));
+
+    Grader grader(root, options, plans);
+    std::vector<SubmissionGrade> grades(options.submissions.size());
+    std::atomic<std::size_t> next{0};
+    std::mutex print;
+    const auto started = Clock::now();
+    {
+        std::vector<std::jthread> workers{};
+        for (int slot : slots) {
+            workers.emplace_back([&, slot] {
+                Sandbox sandbox(slot, options.out / ".sandbox");
+                for (std::size_t i = next++; i < options.submissions.size(); i = next++) {
+                    try {
+                        grades[i] = grader.grade(options.submissions[i], names[i], slot, sandbox);
+                    } catch (const std::exception& error) {
+                        grades[i] = SubmissionGrade{.name = names[i], .source = options.submissions[i]};
+                        std::lock_guard lock(print);
+                        std::cerr << "kit: error: grading " << names[i] << ": " << error.what() << "\n";
+                        continue;
+                    }
+                    std::lock_guard lock(print);
+                    std::cout << "kit grade: " << std::left << std::setw(24) << names[i] << " " << std::right << std::setw(3)
+                              << grades[i].score() << "/" << grades[i].max_score() << "  " << std::fixed
+                              << std::setprecision(1) << grades[i].seconds << " s (build " << grades[i].build_seconds
+                              << " s, tests " << grades[i].test_seconds << " s)";
+                    for (const auto& lesson : grades[i].lessons)
+                        if (lesson.build != BuildState::built)
+                            std::cout << "  [" << lesson.slug.substr(0, 2) << " "
+                                      << (lesson.build == BuildState::missing ? "missing" : "does not compile") << "]";
+                    std::cout << "\n" << std::flush;
+                }
+            });
+        }
+    }
+    const double total = std::chrono::duration<double>(Clock::now() - started).count();
+    write_gradebook(grades, options.out / "gradebook.csv");
+    {
+        Sandbox description(slots.front(), options.out / ".sandbox");
+        std::cout << "kit grade: sandbox: ";
+        for (std::size_t i = 0; i < description.layers().size(); ++i) std::cout << (i ? "; " : "") << description.layers()[i];
+        std::cout << "\n";
+        for (const auto& missing : description.missing_layers()) std::cout << "kit grade: not in force: " << missing << "\n";
+    }
+    std::error_code ignored;
+    fs::remove_all(options.out / ".sandbox", ignored);
+    std::cout << "kit grade: " << grades.size() << " submission(s) in " << std::fixed << std::setprecision(1) << total
+              << " s with --jobs " << options.jobs << " (" << total / std::max<std::size_t>(1, grades.size())
+              << " s per submission); results in " << options.out.string() << " (gradebook.csv, <name>/results.json, "
+              << "junit.xml, report.md)\n";
+    return exit_status::ok;
+}
+
+}  // namespace clusterkit::kit

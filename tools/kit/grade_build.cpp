@@ -1,0 +1,195 @@
+// Building for `kit grade`. See grade_build.hpp.
+#include "grade_build.hpp"
+
+#include <clusterkit/process.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace clusterkit::kit {
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::chrono::seconds configure_deadline{300};
+constexpr std::chrono::seconds build_deadline{900};  // the first build of a slot compiles the kit's library too
+
+// The child leads a process group of its own, so the deadline can stop the compilers it started too.
+struct OwnProcessGroup {
+    template <typename Launcher>
+    error_code on_exec_setup(Launcher&, const fs::path&, const char* const*&) {
+        return ::setpgid(0, 0) == 0 ? error_code{} : error_code{errno, boost::system::system_category()};
+    }
+};
+
+fs::path tool(const char* name) {
+    auto path = bp::environment::find_executable(name);
+    if (path.empty()) throw std::runtime_error(std::string("cannot find ") + name + " on PATH");
+    return path;
+}
+
+std::string last_lines(const fs::path& log, std::size_t count) {
+    std::ifstream in(log);
+    std::deque<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+        if (lines.size() > count) lines.pop_front();
+    }
+    std::string text;
+    for (const auto& line : lines) text += line + "\n";
+    return text;
+}
+
+}  // namespace
+
+int run_logged(const fs::path& program, const std::vector<std::string>& args, const fs::path& log,
+               std::chrono::seconds deadline) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(log.c_str(), "a"), &std::fclose);
+    if (!file) throw std::runtime_error("cannot write " + log.string());
+    asio::io_context context;
+    bp::process child(context, program, args, bp::process_stdio{nullptr, file.get(), file.get()}, OwnProcessGroup{});
+    const pid_t group = child.id();
+    bool killed = false;
+    asio::steady_timer timer(context, deadline);
+    timer.async_wait([&](error_code cancelled) {
+        if (cancelled || group <= 1) return;
+        killed = true;
+        ::kill(-group, SIGKILL);  // the group it leads (pid checked > 1)
+    });
+    int code = -1;
+    child.async_wait([&](error_code error, int exit_code) {
+        timer.cancel();
+        if (!error) code = exit_code;
+    });
+    context.run();
+    if (killed) {
+        std::fprintf(file.get(), "\nkit grade: stopped after %lld s (the build's deadline)\n",
+                     static_cast<long long>(deadline.count()));
+        return -1;
+    }
+    return code;
+}
+
+std::string first_error(const fs::path& log, const fs::path& tree) {
+    std::ifstream in(log);
+    const std::string prefix = tree.string() + "/";
+    std::string fallback;
+    for (std::string line; std::getline(in, line);) {
+        for (auto at = line.find(prefix); at != std::string::npos; at = line.find(prefix)) line.erase(at, prefix.size());
+        if (line.find(" error: ") != std::string::npos || line.find("fatal error:") != std::string::npos ||
+            line.find("error: ") == 0)
+            return line;
+        if (fallback.empty() && (line.find("undefined reference") != std::string::npos ||
+                                 line.find("stopped after") != std::string::npos))
+            fallback = line;
+    }
+    return fallback.empty() ? last_lines(log, 8) : fallback;
+}
+
+void build_tests(const fs::path& root, const fs::path& dir, const std::vector<std::string>& numbers) {
+    fs::create_directories(dir);
+    const fs::path log = dir / "kit-grade-build.log";
+    fs::remove(log);
+    if (!fs::exists(dir / "CMakeCache.txt")) {
+        // The test binaries do not depend on whose programs they test; any tree with the lesson folders works,
+        // and starter/ is in every copy of the kit (solutions/ is not in a student release).
+        const std::string tree = fs::is_directory(root / "starter") ? "starter" : "solutions";
+        if (run_logged(tool("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja",
+                                       "-DCLUSTERKIT_TREE=" + tree, "-DCMAKE_BUILD_TYPE=Debug"},
+                       log, configure_deadline) != 0)
+            throw std::runtime_error("configuring the kit's tests failed: " + first_error(log, root));
+    }
+    std::vector<std::string> args{"--build", dir.string(), "-j",
+                                  std::to_string(std::max(1u, std::thread::hardware_concurrency())), "--target"};
+    for (const auto& number : numbers) args.push_back("test" + number);
+    args.push_back("clusterkit-test-child");
+    if (run_logged(tool("cmake"), args, log, build_deadline) != 0)
+        throw std::runtime_error("building the kit's tests failed: " + first_error(log, root));
+}
+
+std::vector<std::string> list_test_cases(const fs::path& test_binary) {
+    asio::io_context context;
+    asio::readable_pipe out(context);
+    bp::process child(context, test_binary, {"--list-test-names-only"}, bp::process_stdio{nullptr, out, nullptr});
+    std::string text;
+    error_code error;
+    asio::read(out, asio::dynamic_buffer(text), error);
+    child.wait();  // Catch2 2 exits with the number of test cases listed, not 0
+    std::vector<std::string> names;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) names.push_back(line);
+    if (names.empty()) throw std::runtime_error(test_binary.string() + " --list-test-names-only listed no test case");
+    return names;
+}
+
+SlotBuild::SlotBuild(fs::path root, fs::path dir, int jobs) : root_(std::move(root)), dir_(std::move(dir)), jobs_(jobs) {
+    fs::create_directories(dir_);
+}
+
+BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::string>& slugs, const fs::path& log) {
+    const auto started = Clock::now();
+    tree_ = tree;
+    std::string lessons;
+    for (const auto& slug : slugs) lessons += (lessons.empty() ? "" : ";") + slug;
+    BuildOutcome outcome;
+    outcome.ok = run_logged(tool("cmake"), {"-S", root_.string(), "-B", dir_.string(), "-G", "Ninja",
+                                            "-DCLUSTERKIT_TREE=" + tree.string(), "-DCLUSTERKIT_TESTS=OFF",
+                                            "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
+                                            "-DCMAKE_BUILD_TYPE=Debug", "-DCLUSTERKIT_LESSONS=" + lessons},
+                            log, configure_deadline) == 0;
+    if (!outcome.ok) outcome.first_error = first_error(log, tree);
+    outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return outcome;
+}
+
+BuildOutcome SlotBuild::warm(const fs::path& log) {
+    std::vector<std::string> slugs;
+    for (const auto& entry : fs::directory_iterator(root_ / "starter"))
+        if (entry.is_directory()) slugs.push_back(entry.path().filename().string());
+    auto outcome = configure(root_ / "starter", slugs, log);
+    if (!outcome.ok) return outcome;
+    outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "clusterkit_kit", "clusterkit_pch",
+                                            "clusterkit_pch_asio", "-j", std::to_string(jobs_)},
+                            log, build_deadline) == 0;
+    if (!outcome.ok) outcome.first_error = first_error(log, root_);
+    return outcome;
+}
+
+BuildOutcome SlotBuild::build_lesson(const std::string& number, const fs::path& bin, const fs::path& log) {
+    const auto started = Clock::now();
+    // The slot's folder last held another submission's programs: none of them may stand in for this one's.
+    const std::vector<std::string> programs{"lesson" + number, "lesson" + number + "-worker"};
+    for (const auto& program : programs) fs::remove(dir_ / "bin" / program);
+    BuildOutcome outcome;
+    outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "lesson" + number, "-j",
+                                            std::to_string(jobs_)},
+                            log, build_deadline) == 0;
+    if (outcome.ok) {
+        for (const auto& program : programs)
+            if (fs::exists(dir_ / "bin" / program))
+                fs::copy_file(dir_ / "bin" / program, bin / program, fs::copy_options::overwrite_existing);
+    } else {
+        outcome.first_error = first_error(log, tree_);
+    }
+    outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return outcome;
+}
+
+}  // namespace clusterkit::kit

@@ -1,0 +1,196 @@
+// The files `kit grade` writes. See report.hpp.
+#include "report.hpp"
+
+#include <boost/json.hpp>
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+namespace clusterkit::kit {
+namespace json = boost::json;
+namespace pt = boost::property_tree;
+
+namespace {
+
+std::ofstream open_for_writing(const std::filesystem::path& file) {
+    std::ofstream out(file);
+    if (!out) throw std::runtime_error("cannot write " + file.string());
+    return out;
+}
+
+std::string state_word(BuildState state) {
+    switch (state) {
+    case BuildState::built: return "built";
+    case BuildState::compile_error: return "does not compile";
+    case BuildState::missing: return "missing";
+    }
+    return "?";
+}
+
+// The output Gradescope shows for a test case: the failure, then where the lesson teaches it.
+std::string case_output(const LessonGrade& lesson, const CaseGrade& test) {
+    if (test.passed) return "passed";
+    std::string text = test.output;
+    if (!test.section.empty())
+        text += "\n\nRead again: lessons/" + lesson.slug + "/README.md, section \"" + test.section + "\".";
+    return text;
+}
+
+std::string seconds_text(double seconds) {
+    std::ostringstream text;
+    text.precision(1);
+    text << std::fixed << seconds << " s";
+    return text.str();
+}
+
+}  // namespace
+
+int LessonGrade::score() const {
+    return std::accumulate(cases.begin(), cases.end(), 0, [](int sum, const CaseGrade& test) { return sum + test.points; });
+}
+int LessonGrade::max_score() const {
+    return std::accumulate(cases.begin(), cases.end(), 0,
+                           [](int sum, const CaseGrade& test) { return sum + test.max_points; });
+}
+int SubmissionGrade::score() const {
+    return std::accumulate(lessons.begin(), lessons.end(), 0, [](int sum, const auto& lesson) { return sum + lesson.score(); });
+}
+int SubmissionGrade::max_score() const {
+    return std::accumulate(lessons.begin(), lessons.end(), 0,
+                           [](int sum, const auto& lesson) { return sum + lesson.max_score(); });
+}
+
+// Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/
+void write_results_json(const SubmissionGrade& grade, const std::filesystem::path& file) {
+    json::array tests;
+    for (const auto& lesson : grade.lessons) {
+        int number = 0;
+        for (const auto& test : lesson.cases) {
+            tests.push_back(json::object{
+                {"name", lesson.slug.substr(0, 2) + " " + test.name},
+                {"number", lesson.slug.substr(0, 2) + "." + std::to_string(++number)},
+                {"score", test.points},
+                {"max_score", test.max_points},
+                {"status", test.passed ? "passed" : "failed"},
+                {"output", case_output(lesson, test)},
+                {"tags", json::array{lesson.slug}},
+                {"visibility", "visible"},
+            });
+        }
+    }
+    std::ostringstream summary;
+    summary << "ClusterKit autograder: " << grade.score() << "/" << grade.max_score() << " points.\n";
+    for (const auto& lesson : grade.lessons) {
+        summary << "  " << lesson.slug << ": " << lesson.score() << "/" << lesson.max_score();
+        if (lesson.build != BuildState::built) summary << " (" << state_word(lesson.build) << ": " << lesson.build_message << ")";
+        summary << "\n";
+    }
+    summary << "Sandbox: ";
+    for (std::size_t i = 0; i < grade.sandbox.size(); ++i) summary << (i ? "; " : "") << grade.sandbox[i];
+    summary << "\n";
+    const json::object results{
+        {"score", grade.score()},
+        {"max_score", grade.max_score()},
+        {"execution_time", static_cast<long>(std::ceil(grade.seconds))},
+        {"output", summary.str()},
+        {"visibility", "visible"},
+        {"stdout_visibility", "hidden"},
+        {"tests", tests},
+    };
+    open_for_writing(file) << json::serialize(results) << '\n';
+}
+
+void write_junit_xml(const SubmissionGrade& grade, const std::filesystem::path& file) {
+    pt::ptree suites;
+    auto& root = suites.add_child("testsuites", pt::ptree{});
+    root.put("<xmlattr>.name", grade.name);
+    for (const auto& lesson : grade.lessons) {
+        pt::ptree suite;
+        int failures = 0;
+        double seconds = 0;
+        for (const auto& test : lesson.cases) {
+            pt::ptree testcase;
+            testcase.put("<xmlattr>.classname", grade.name + "." + lesson.slug);
+            testcase.put("<xmlattr>.name", test.name);
+            testcase.put("<xmlattr>.time", test.seconds);
+            if (!test.passed) {
+                ++failures;
+                auto& failure = testcase.add_child("failure", pt::ptree(test.output));
+                failure.put("<xmlattr>.message", state_word(lesson.build) == "built" ? "test failed" : state_word(lesson.build));
+            }
+            seconds += test.seconds;
+            suite.add_child("testcase", testcase);
+        }
+        suite.put("<xmlattr>.name", lesson.slug);
+        suite.put("<xmlattr>.tests", lesson.cases.size());
+        suite.put("<xmlattr>.failures", failures);
+        suite.put("<xmlattr>.time", seconds);
+        root.add_child("testsuite", suite);
+    }
+    auto out = open_for_writing(file);
+    pt::write_xml(out, suites, pt::xml_writer_make_settings<std::string>(' ', 2));
+}
+
+void write_markdown_report(const SubmissionGrade& grade, const std::filesystem::path& file) {
+    auto out = open_for_writing(file);
+    out << "# ClusterKit grade: " << grade.name << "\n\n"
+        << "**" << grade.score() << " / " << grade.max_score() << " points**, graded in " << seconds_text(grade.seconds)
+        << " (building " << seconds_text(grade.build_seconds) << ", testing " << seconds_text(grade.test_seconds)
+        << ").\n\n| lesson | points | build |\n| --- | --- | --- |\n";
+    for (const auto& lesson : grade.lessons)
+        out << "| " << lesson.slug << " | " << lesson.score() << " / " << lesson.max_score() << " | "
+            << state_word(lesson.build) << (lesson.build == BuildState::built ? " in " + seconds_text(lesson.build_seconds) : "")
+            << " |\n";
+    for (const auto& lesson : grade.lessons) {
+        out << "\n## " << lesson.slug << ": " << lesson.title << "\n\n";
+        if (lesson.build != BuildState::built) {
+            out << "**" << state_word(lesson.build) << "**: every test of this lesson gets 0 points.\n\n```\n"
+                << lesson.build_message << "\n```\n";
+            continue;
+        }
+        for (const auto& test : lesson.cases) {
+            out << "- " << (test.passed ? "pass" : "**FAIL**") << " (" << test.points << "/" << test.max_points
+                << ") " << test.name << "\n";
+            if (!test.passed) {
+                out << "\n  Read again: section \"" << test.section << "\" of lessons/" << lesson.slug << "/README.md\n\n"
+                    << "  ```\n";
+                std::istringstream lines(test.output);
+                for (std::string line; std::getline(lines, line);) out << "  " << line << "\n";
+                out << "  ```\n\n";
+            }
+        }
+    }
+    out << "\n---\nSandbox: ";
+    for (std::size_t i = 0; i < grade.sandbox.size(); ++i) out << (i ? "; " : "") << grade.sandbox[i];
+    out << "\n";
+}
+
+void write_gradebook(const std::vector<SubmissionGrade>& grades, const std::filesystem::path& file) {
+    auto csv = [](const std::string& field) {
+        if (field.find_first_of(",\"\n") == std::string::npos) return field;
+        std::string quoted = "\"";
+        for (char c : field) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        return quoted + "\"";
+    };
+    auto out = open_for_writing(file);
+    out << "submission,score,max_score";
+    if (!grades.empty())
+        for (const auto& lesson : grades.front().lessons) out << "," << lesson.slug;
+    out << ",not_building,seconds\n";
+    for (const auto& grade : grades) {
+        out << csv(grade.name) << "," << grade.score() << "," << grade.max_score();
+        std::string not_building;
+        for (const auto& lesson : grade.lessons) {
+            out << "," << lesson.score();
+            if (lesson.build != BuildState::built) not_building += (not_building.empty() ? "" : " ") + lesson.slug.substr(0, 2);
+        }
+        out << "," << csv(not_building) << "," << static_cast<long>(std::lround(grade.seconds)) << "\n";
+    }
+}
+
+}  // namespace clusterkit::kit

@@ -1,0 +1,507 @@
+// The grader's sandbox. See sandbox.hpp for its layers.
+#include "sandbox.hpp"
+
+#include <clusterkit/fd.hpp>
+#include <clusterkit/process.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <functional>
+#include <grp.h>
+#include <pwd.h>
+#include <sstream>
+#include <sys/file.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace clusterkit::kit {
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const fs::path shm_folder = "/dev/shm";
+const std::string user_prefix = "clusterkit-grade";
+
+error_code last_error() { return {errno, boost::system::system_category()}; }
+
+std::string user_name(int slot) { return user_prefix + std::to_string(slot); }
+
+// --- the process table, from /proc/<pid>/status ---
+
+struct ProcessEntry {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    pid_t session = 0;
+    uid_t uid = 0;  // the real uid
+    char state = '?';
+};
+
+std::optional<ProcessEntry> read_process(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    if (!status) return std::nullopt;
+    ProcessEntry entry{.pid = pid};
+    bool have_uid = false;
+    for (std::string line; std::getline(status, line);) {
+        std::istringstream fields(line.substr(line.find(':') + 1));
+        if (line.starts_with("State:")) fields >> entry.state;
+        else if (line.starts_with("PPid:")) fields >> entry.ppid;
+        else if (line.starts_with("NSsid:")) fields >> entry.session;
+        else if (line.starts_with("Uid:")) have_uid = static_cast<bool>(fields >> entry.uid);
+    }
+    if (!have_uid) return std::nullopt;
+    return entry;
+}
+
+std::vector<ProcessEntry> process_table() {
+    std::vector<ProcessEntry> table;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator("/proc", error)) {
+        const auto name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (auto process = read_process(static_cast<pid_t>(std::stol(name)))) table.push_back(*process);
+    }
+    return table;
+}
+
+// SIGKILL to a pid read from /proc or a cgroup. Never 0, 1 or negative: kill(0) hits our own group,
+// kill(-1) as root every process on the machine.
+bool kill_verified(pid_t pid) { return pid > 1 && pid != ::getpid() && ::kill(pid, SIGKILL) == 0; }
+
+// --- writing small files (cgroup knobs) ---
+
+bool write_text(const fs::path& file, const std::string& text) {
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.is_open()) return false;
+    return ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+}
+
+std::string read_text(const fs::path& file) {
+    std::ifstream in(file);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// --- Boost.Process v2 initializers (on_exec_setup runs in the child between fork and exec: raw system
+// calls only, since the grader has threads) ---
+
+// The environment of the run: only the variables given, nothing of the grader's (tokens, paths).
+class OwnEnvironment {
+public:
+    explicit OwnEnvironment(const std::vector<std::pair<std::string, std::string>>& variables) {
+        for (const auto& [name, value] : variables) entries_.push_back(name + "=" + value);
+        for (const auto& entry : entries_) pointers_.push_back(entry.c_str());
+        pointers_.push_back(nullptr);
+    }
+    template <typename Launcher>
+    error_code on_setup(Launcher& launcher, const fs::path&, const char* const*) {
+        launcher.env = pointers_.data();
+        return {};
+    }
+
+private:
+    std::vector<std::string> entries_;
+    std::vector<const char*> pointers_;
+};
+
+// Everything that confines the child, in the order it must happen: a session of its own; into the
+// cgroups (while still root); the rlimits (as root, so hard limits can be set); the run's folder; then
+// the unprivileged user, checked; default signal dispositions; death with the grader.
+struct Confine {
+    std::vector<int> cgroup_procs{};  // open cgroup.procs files: writing "0" moves the writer
+    std::vector<std::pair<int, rlimit>> limits{};
+    std::string directory{};
+    std::optional<std::pair<uid_t, gid_t>> user{};
+    pid_t grader = ::getpid();
+
+    template <typename Launcher>
+    error_code on_exec_setup(Launcher&, const fs::path&, const char* const*&) {
+        if (::setsid() == -1) return last_error();
+        for (int fd : cgroup_procs)
+            if (::write(fd, "0", 1) != 1) return last_error();
+        for (const auto& [resource, limit] : limits)
+            if (::setrlimit(resource, &limit) != 0) return last_error();
+        if (::chdir(directory.c_str()) != 0) return last_error();
+        if (user) {
+            const auto [uid, gid] = *user;
+            if (::syscall(SYS_setgroups, 0, nullptr) != 0) return last_error();
+            if (::syscall(SYS_setresgid, gid, gid, gid) != 0) return last_error();
+            if (::syscall(SYS_setresuid, uid, uid, uid) != 0) return last_error();
+            uid_t real, effective, saved;
+            if (::getresuid(&real, &effective, &saved) != 0 || real != uid || effective != uid || saved != uid ||
+                uid == 0)
+                return {EPERM, boost::system::system_category()};
+        }
+        for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2})
+            ::signal(signal, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != grader) return last_error();
+        return {};
+    }
+};
+
+bool is_cgroup2(const fs::path& dir) { return fs::exists(dir / "cgroup.procs") && fs::exists(dir / "cgroup.controllers"); }
+
+}  // namespace
+
+// --- cgroups: a v1 pids group, a v1 memory group and a v2 group (for cgroup.kill), each if possible ---
+
+struct Sandbox::Cgroups {
+    std::vector<fs::path> groups;  // every group made for this run
+    std::optional<fs::path> v2;    // the one with cgroup.kill
+    std::vector<UniqueFd> procs;   // their cgroup.procs, open for the child
+
+    ~Cgroups() {
+        for (const auto& group : groups) {
+            // Zombies may keep a v1 group busy for a moment after the kill; they are reaped by then.
+            for (int attempt = 0; attempt < 50; ++attempt) {
+                if (::rmdir(group.c_str()) == 0 || errno == ENOENT) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
+    }
+
+    // Makes <root>/clusterkit-grade/<name>; returns it, or std::nullopt with the reason in `why`.
+    std::optional<fs::path> make(const fs::path& root, const std::string& name, std::string& why) {
+        if (!fs::exists(root / "cgroup.procs")) {
+            why = "not mounted at " + root.string();
+            return std::nullopt;
+        }
+        const fs::path parent = root / "clusterkit-grade";
+        if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+            why = std::strerror(errno);
+            return std::nullopt;
+        }
+        const fs::path group = parent / name;
+        if (::mkdir(group.c_str(), 0755) != 0 && errno != EEXIST) {
+            why = std::strerror(errno);
+            return std::nullopt;
+        }
+        UniqueFd fd(::open((group / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd.is_open()) {
+            why = std::strerror(errno);
+            ::rmdir(group.c_str());
+            return std::nullopt;
+        }
+        groups.push_back(group);
+        procs.push_back(std::move(fd));
+        return group;
+    }
+
+    std::vector<pid_t> members() const {
+        std::vector<pid_t> pids;
+        for (const auto& group : groups) {
+            std::istringstream in(read_text(group / "cgroup.procs"));
+            for (pid_t pid; in >> pid;) pids.push_back(pid);
+        }
+        return pids;
+    }
+
+    void kill_all() const {
+        if (v2) write_text(*v2 / "cgroup.kill", "1");
+        for (pid_t pid : members()) kill_verified(pid);
+    }
+};
+
+std::vector<std::string> prepare_sandbox_users(int slots) {
+    std::vector<std::string> problems;
+    if (::geteuid() != 0) return problems;
+    for (int slot = 1; slot <= slots; ++slot) {
+        const auto name = user_name(slot);
+        if (::getpwnam(name.c_str()) != nullptr) continue;
+        auto useradd = bp::environment::find_executable("useradd");
+        if (useradd.empty()) useradd = "/usr/sbin/useradd";
+        asio::io_context context;
+        try {
+            bp::process adding(context, useradd,
+                               {"--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                                "/usr/sbin/nologin", "--user-group", name},
+                               bp::process_stdio{nullptr, nullptr, nullptr});
+            if (adding.wait() != 0) problems.push_back("useradd " + name + " failed");
+        } catch (const std::exception& error) {
+            problems.push_back("useradd " + name + ": " + error.what());
+        }
+    }
+    return problems;
+}
+
+void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+
+std::vector<int> claim_slots(int count) {
+    const fs::path folder = ::access("/run/lock", W_OK) == 0 ? fs::path("/run/lock") : fs::temp_directory_path();
+    std::vector<int> slots;
+    for (int slot = 1; static_cast<int>(slots.size()) < count; ++slot) {
+        if (slot > 256) throw std::runtime_error("no free grading slot: 256 are held by other graders");
+        const fs::path file = folder / (user_prefix + "-" + std::to_string(slot) + ".lock");
+        const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            slots.push_back(slot);  // the descriptor stays open, and the lock held, until the grader ends
+        } else {
+            ::close(fd);
+        }
+    }
+    return slots;
+}
+
+Sandbox::Sandbox(int slot, fs::path work_dir) : slot_(slot), work_dir_(std::move(work_dir)), root_(::geteuid() == 0) {
+    fs::create_directories(work_dir_);
+    fs::permissions(work_dir_, fs::perms(0755));
+    layers_ = {"wall-clock deadline", "rlimits (CPU, processes, file size, address space, open files, no core)",
+               "own session and process group", "private TMPDIR, HOME and CLUSTERKIT_SHM_PREFIX",
+               "own environment", "output capped"};
+    if (!root_) {
+        missing_.push_back("not root: the tests run as the grader's own user, RLIMIT_NPROC counts all of its "
+                           "processes, and no cgroup is made; run `kit grade` as root for full isolation");
+        return;
+    }
+    find_user();
+    // Probe the cgroups once, so that the report can say which are in force.
+    Cgroups probe;
+    std::string why;
+    const std::string name = "probe-" + std::to_string(::getpid()) + "-" + std::to_string(slot_);
+    if (probe.make("/sys/fs/cgroup/pids", name, why) && write_text(probe.groups.back() / "pids.max", "10"))
+        layers_.push_back("cgroup v1 pids.max");
+    else
+        missing_.push_back("cgroup v1 pids: " + (why.empty() ? "pids.max not writable" : why));
+    why.clear();
+    if (probe.make("/sys/fs/cgroup/memory", name, why) &&
+        write_text(probe.groups.back() / "memory.limit_in_bytes", std::to_string(1 << 30)))
+        layers_.push_back("cgroup v1 memory limit");
+    else
+        missing_.push_back("cgroup v1 memory: " + (why.empty() ? "memory.limit_in_bytes not writable" : why));
+    why.clear();
+    const fs::path v2_root = is_cgroup2("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+    if (auto group = probe.make(v2_root, name, why); group && fs::exists(*group / "cgroup.kill"))
+        layers_.push_back("cgroup v2 cgroup.kill");
+    else
+        missing_.push_back("cgroup v2 kill: " + (why.empty() ? "no cgroup.kill (kernel before 5.14)" : why));
+}
+
+Sandbox::~Sandbox() = default;
+
+void Sandbox::find_user() {
+    user_name_ = user_name(slot_);
+    if (const passwd* entry = ::getpwnam(user_name_.c_str())) {
+        user_ = std::pair{entry->pw_uid, entry->pw_gid};
+        layers_.push_back("unprivileged user " + user_name_ + " (uid " + std::to_string(entry->pw_uid) + ")");
+    } else {
+        missing_.push_back("user " + user_name_ + " does not exist and could not be made: the tests run as root");
+    }
+}
+
+SandboxResult Sandbox::run(const SandboxRun& request) {
+    SandboxResult result;
+    const auto started = Clock::now();
+    const std::string run_name = "s" + std::to_string(slot_) + "-" + std::to_string(::getpid()) + "-" +
+                                 std::to_string(++run_count_);
+    const std::string shm_prefix = "ckg-" + run_name;
+
+    // The run's private folder: its TMPDIR, HOME and working directory, writable only by its user.
+    const fs::path private_dir = work_dir_ / run_name;
+    fs::remove_all(private_dir);
+    fs::create_directories(private_dir);
+    fs::permissions(private_dir, fs::perms(0700));
+    if (user_ && ::chown(private_dir.c_str(), user_->first, user_->second) != 0) {
+        result.start_error = "chown " + private_dir.string() + ": " + std::strerror(errno);
+        return result;
+    }
+
+    Cgroups cgroups;
+    if (root_) {
+        std::string ignored;
+        if (auto group = cgroups.make("/sys/fs/cgroup/pids", run_name, ignored))
+            write_text(*group / "pids.max", std::to_string(request.limits.processes));
+        if (auto group = cgroups.make("/sys/fs/cgroup/memory", run_name, ignored))
+            write_text(*group / "memory.limit_in_bytes", std::to_string(request.limits.memory));
+        const fs::path v2_root = is_cgroup2("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+        if (auto group = cgroups.make(v2_root, run_name, ignored); group && fs::exists(*group / "cgroup.kill"))
+            cgroups.v2 = group;
+    }
+
+    auto limit = [](long long value) { return rlimit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)}; };
+    Confine confine{.limits = {{RLIMIT_CPU, limit(request.limits.cpu_seconds)},
+                               {RLIMIT_NPROC, limit(request.limits.processes)},
+                               {RLIMIT_FSIZE, limit(request.limits.file_size)},
+                               {RLIMIT_AS, limit(request.limits.address_space)},
+                               {RLIMIT_NOFILE, limit(request.limits.open_files)},
+                               {RLIMIT_CORE, limit(0)}},
+                    .directory = private_dir.string(),
+                    .user = user_};
+    for (const auto& fd : cgroups.procs) confine.cgroup_procs.push_back(fd.get());
+
+    std::vector<std::pair<std::string, std::string>> variables{
+        {"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"LANG", "C.UTF-8"},          {"HOME", private_dir.string()},
+        {"TMPDIR", private_dir.string()},         {"USER", user_ ? user_name_ : "grader"},
+        {"CLUSTERKIT_SHM_PREFIX", shm_prefix}};
+    variables.insert(variables.end(), request.environment.begin(), request.environment.end());
+
+    asio::io_context context;
+    asio::readable_pipe out(context), err(context);
+    std::optional<bp::process> process;
+    try {
+        process.emplace(context, request.program, request.args, bp::process_stdio{nullptr, out, err},
+                        OwnEnvironment(variables), confine);
+    } catch (const std::exception& error) {
+        result.start_error = error.what();
+    }
+
+    pid_t session = 0;
+    auto kill_everything = [&] {
+        cgroups.kill_all();
+        if (session > 1) ::kill(-session, SIGKILL);  // the session leader's group (pid verified > 1)
+        for (const auto& entry : process_table()) {
+            const bool ours = user_ ? entry.uid == user_->first : (session > 1 && entry.session == session);
+            if (ours && entry.state != 'Z' && kill_verified(entry.pid)) ++result.processes_killed;
+        }
+    };
+
+    if (process) {
+        session = process->id();
+        std::array<char, 16 * 1024> out_buffer{}, err_buffer{};
+        bool out_open = true, err_open = true, exited = false, flooded = false;
+        asio::steady_timer deadline(context, request.limits.wall_clock);
+        asio::steady_timer drain(context);
+
+        auto keep = [](std::string& text, std::size_t& dropped, std::size_t cap, const char* data, std::size_t size) {
+            const std::size_t room = cap - std::min(cap, text.size());
+            text.append(data, std::min(room, size));
+            dropped += size - std::min(room, size);
+        };
+        std::function<void()> read_out = [&] {
+            out.async_read_some(asio::buffer(out_buffer), [&](error_code error, std::size_t size) {
+                keep(result.out, result.out_dropped, request.limits.output_cap, out_buffer.data(), size);
+                // Past the cap the run has failed already: stop it now rather than read a flood to its end.
+                if (result.out_dropped > 0 && !exited && !flooded) {
+                    flooded = true;
+                    kill_everything();
+                }
+                if (!error) return read_out();
+                out_open = false;
+                if (!err_open) drain.cancel();
+            });
+        };
+        std::function<void()> read_err = [&] {
+            err.async_read_some(asio::buffer(err_buffer), [&](error_code error, std::size_t size) {
+                keep(result.err, result.err_dropped, request.limits.error_cap, err_buffer.data(), size);
+                if (!error) return read_err();
+                err_open = false;
+                if (!out_open) drain.cancel();
+            });
+        };
+        read_out();
+        read_err();
+        deadline.async_wait([&](error_code error) {
+            if (error || exited) return;
+            result.timed_out = true;
+            kill_everything();
+        });
+        process->async_wait([&](error_code error, int) {
+            exited = true;
+            result.status = error ? WaitStatus{.code = -1} : WaitStatus::from_raw(process->native_exit_code());
+            deadline.cancel();
+            // The program has ended: whatever it left running is a leftover, and may hold the pipes open.
+            kill_everything();
+            if (!out_open && !err_open) return;
+            drain.expires_after(std::chrono::seconds(2));
+            drain.async_wait([&](error_code cancelled) {
+                if (cancelled) return;
+                error_code ignored;
+                out.close(ignored);
+                err.close(ignored);
+            });
+        });
+        context.run();
+    }
+
+    // Every process of the run is dead or dying: reap the ones that came back to the grader (a subreaper),
+    // and make sure that none is left.
+    for (int round = 0; round < 250; ++round) {
+        bool left = false;
+        for (const auto& entry : process_table()) {
+            const bool ours = user_ ? entry.uid == user_->first : (session > 1 && entry.session == session);
+            if (!ours) continue;
+            if (entry.ppid == ::getpid()) {
+                if (entry.state != 'Z') kill_verified(entry.pid);
+                ::waitpid(entry.pid, nullptr, 0);
+            } else {
+                left = true;
+                if (entry.state != 'Z') kill_verified(entry.pid);
+            }
+        }
+        if (!left) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a dying process's parent reaps it
+    }
+    cleanup(result, shm_prefix);
+    std::error_code ignored;
+    fs::remove_all(private_dir, ignored);
+    result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return result;
+}
+
+// Removes what the run left in shared places: /dev/shm objects with its prefix or of its user, SysV IPC
+// objects of its user, and /tmp and /var/tmp entries of its user.
+void Sandbox::cleanup(SandboxResult& result, const std::string& shm_prefix) {
+    auto owned = [&](const fs::path& path) {
+        struct stat info {};
+        return user_ && ::lstat(path.c_str(), &info) == 0 && info.st_uid == user_->first;
+    };
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(shm_folder, error)) {
+        if (entry.path().filename().string().starts_with(shm_prefix) || owned(entry.path())) {
+            std::error_code ignored;
+            if (fs::remove_all(entry.path(), ignored) > 0) ++result.objects_removed;
+        }
+    }
+    if (!user_) return;
+    for (const fs::path folder : {"/tmp", "/var/tmp"}) {
+        for (const auto& entry : fs::directory_iterator(folder, error)) {
+            std::error_code ignored;
+            if (owned(entry.path()) && fs::remove_all(entry.path(), ignored) > 0) ++result.objects_removed;
+        }
+    }
+    // /proc/sysvipc/{shm,msg,sem}: a header line, then one object per line; the id is the 2nd field and
+    // the owner's uid the 8th (shm), 9th (msg) or 5th (sem).
+    const std::array<std::tuple<const char*, int, int (*)(int)>, 3> tables{{
+        {"/proc/sysvipc/shm", 8, [](int id) { return ::shmctl(id, IPC_RMID, nullptr); }},
+        {"/proc/sysvipc/msg", 9, [](int id) { return ::msgctl(id, IPC_RMID, nullptr); }},
+        {"/proc/sysvipc/sem", 5, [](int id) { return ::semctl(id, 0, IPC_RMID); }},
+    }};
+    for (const auto& [file, uid_field, remove] : tables) {
+        std::ifstream in(file);
+        std::string line;
+        std::getline(in, line);
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::vector<long long> values;
+            for (long long value; fields >> value;) values.push_back(value);
+            if (static_cast<int>(values.size()) >= uid_field && values[uid_field - 1] == user_->first &&
+                remove(static_cast<int>(values[1])) == 0)
+                ++result.objects_removed;
+        }
+    }
+}
+
+}  // namespace clusterkit::kit

@@ -1,0 +1,23 @@
+// kit selftest: what CI runs (.ci/run): every test on the reference solutions (CMake's solutions workflow:
+// configure, build, ctest), then the mutant check, with their own output.
+#include "args.hpp"
+#include "commands.hpp"
+#include "exec.hpp"
+#include "repo.hpp"
+
+#include <iostream>
+
+namespace clusterkit::kit {
+
+int command_selftest(const Args& args) {
+    po::options_description options("options");
+    parse_args(args, "selftest", options);
+    const auto root = kit_root();
+    fs::create_directories(root / "build");
+    const auto workflow = run_in_terminal({find_program("cmake"), {"--workflow", "--preset", "solutions"}, root});
+    if (workflow.killed_by_signal || workflow.code != 0) return shell_status(workflow) == 0 ? 1 : shell_status(workflow);
+    const auto mutants = run_in_terminal({root / "tests" / "check-mutants", {"--build-dir", (root / "build" / "solutions").string()}, root});
+    return shell_status(mutants);
+}
+
+}  // namespace clusterkit::kit
