@@ -2,7 +2,8 @@
 #
 # Programs, from <tree>/NN-name/ where <tree> is CLUSTERKIT_TREE (solutions, starter or a student's copy):
 #   lessonNN         from every .cpp file except worker*.cpp
-#   lessonNN-worker  from worker*.cpp, when the lesson has a separate worker program
+#   lessonNN-worker  from worker*.cpp, when the lesson has a separate worker program, and common_*.cpp
+#                    (code both programs use; lessonNN has it too)
 # Tests, from tests/NN-name/*.cpp: the executable testNN, each Catch2 test case a CTest test named
 # "NN/<test case>", labelled NN. Building the target lessonNN also builds testNN, so
 #   cmake --build --preset starter --target lesson01 && ctest --preset starter -L 01
@@ -78,9 +79,11 @@ function(clusterkit_add_lesson slug)
 
   file(GLOB all_sources CONFIGURE_DEPENDS "${source_dir}/*.cpp")
   file(GLOB worker_sources CONFIGURE_DEPENDS "${source_dir}/worker*.cpp")
+  file(GLOB common_sources CONFIGURE_DEPENDS "${source_dir}/common_*.cpp")
   set(primary_sources ${all_sources})
   if(worker_sources)
     list(REMOVE_ITEM primary_sources ${worker_sources})
+    list(APPEND worker_sources ${common_sources})
   endif()
 
   add_executable(lesson${nn} ${primary_sources})

@@ -12,9 +12,6 @@
 // descriptor in CLUSTERKIT_CHANNEL_FD to it, exactly as lesson05 starts lesson05-worker.
 #include "channel.hpp"
 
-// Boost.JSON is a compiled library; this program builds it from its sources here, in this one file.
-#include <boost/json/src.hpp>
-
 #include <clusterkit/cli.hpp>
 #include <clusterkit/errors.hpp>
 #include <clusterkit/events.hpp>

@@ -13,16 +13,12 @@
 //     channel->start({.on_message = ..., .on_malformed = ..., .on_closed = ...});
 //     channel->send(boost::json::object{{"type", "shutdown"}});
 //
-// Header-only, for both programs of the lesson (and bench/messages). Boost.JSON is compiled: exactly one
-// .cpp file of each program includes <boost/json/src.hpp>.
+// Declared here, defined in common_channel.cpp, which is compiled into both programs of the lesson (and
+// bench/messages): a file named common_*.cpp is. Boost.JSON's compiled part is in the kit's library.
 #pragma once
 
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/writable_pipe.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -51,121 +47,34 @@ public:
     };
 
     // `in` carries messages to this process, `out` from it. A shared_ptr: pending operations keep it alive.
-    static std::shared_ptr<Channel> create(boost::asio::readable_pipe in, boost::asio::writable_pipe out) {
-        return std::shared_ptr<Channel>(new Channel(std::move(in), std::move(out)));
-    }
+    static std::shared_ptr<Channel> create(boost::asio::readable_pipe in, boost::asio::writable_pipe out);
 
     // Starts reading; handlers run in the io_context's thread, one message at a time, in order.
-    void start(Handlers handlers) {
-        handlers_ = std::move(handlers);
-        read_next();
-    }
+    void start(Handlers handlers);
 
     // Queues a message; it goes out after every message queued before it. Node's worker.send().
-    void send(const boost::json::value& message) { send_line(boost::json::serialize(message)); }
+    void send(const boost::json::value& message);
 
     // Queues one frame as it is (without its newline). send() uses it; tests use it to send a broken frame.
-    //tag::send[]
-    void send_line(std::string line) {
-        if (!open_ || !writable_) return;
-        outgoing_.push_back(std::move(line) + '\n');
-        if (!writing_) write_next();
-    }
-    //end::send[]
+    void send_line(std::string line);
 
     // Calls `then` once every queued message has been written (at once if none is waiting).
-    void when_sent(std::function<void()> then) {
-        when_sent_ = std::move(then);
-        if (!writing_) write_next();
-    }
+    void when_sent(std::function<void()> then);
 
     // Closes both pipes: no handler is called after this.
-    void close() {
-        open_ = false;
-        boost::system::error_code ignored;
-        in_.close(ignored);
-        out_.close(ignored);
-        outgoing_.clear();
-    }
+    void close();
 
     bool is_open() const { return open_; }
 
 private:
-    Channel(boost::asio::readable_pipe in, boost::asio::writable_pipe out) : in_(std::move(in)), out_(std::move(out)) {}
+    Channel(boost::asio::readable_pipe in, boost::asio::writable_pipe out);
 
-    // Reads until the next newline; the bytes after it stay in input_ for the next frame.
-    //tag::read[]
-    void read_next() {
-        boost::asio::async_read_until(in_, boost::asio::dynamic_buffer(input_, max_frame_bytes), '\n',
-            [self = shared_from_this()](boost::system::error_code error, std::size_t length) {
-                if (!self->open_) return;
-                if (error == boost::asio::error::not_found)
-                    return self->malformed("a frame longer than " + std::to_string(max_frame_bytes) + " bytes");
-                if (error) return self->end(error);
-                const std::string frame = self->input_.substr(0, length - 1);  // without its newline
-                self->input_.erase(0, length);
-                self->deliver(frame);
-                if (self->open_) self->read_next();
-            });
-    }
-    //end::read[]
-
-    void deliver(std::string_view frame) {
-        boost::system::error_code error;
-        const boost::json::value message = boost::json::parse(frame, error);
-        if (error) return malformed(error.message() + " in '" + preview(frame) + "'");
-        if (!message.is_object()) return malformed("not a JSON object: '" + preview(frame) + "'");
-        const auto* type = message.as_object().if_contains("type");
-        if (type == nullptr || !type->is_string()) return malformed("no string \"type\": '" + preview(frame) + "'");
-        handlers_.on_message(message.as_object());
-    }
-
-    // Writes the frame at the front of the queue, whole (async_write loops over partial writes), then the next.
-    //tag::write[]
-    void write_next() {
-        if (outgoing_.empty()) {
-            writing_ = false;
-            if (when_sent_) std::exchange(when_sent_, nullptr)();
-            return;
-        }
-        writing_ = true;
-        boost::asio::async_write(out_, boost::asio::buffer(outgoing_.front()),
-            [self = shared_from_this()](boost::system::error_code error, std::size_t) {
-                if (!self->open_) return;
-                if (error) return self->write_failed();
-                self->outgoing_.pop_front();
-                self->write_next();
-            });
-    }
-    //end::write[]
-
-    // The reader is gone (EPIPE): nothing more can be sent, but what it wrote before may still be read.
-    void write_failed() {
-        writable_ = false;
-        writing_ = false;
-        outgoing_.clear();
-        boost::system::error_code ignored;
-        out_.close(ignored);
-        if (when_sent_) std::exchange(when_sent_, nullptr)();
-    }
-
-    void malformed(const std::string& why) {
-        open_ = false;
-        handlers_.on_malformed(why);
-    }
-
-    void end(boost::system::error_code error) {
-        open_ = false;
-        handlers_.on_closed(error);
-    }
-
-    // The start of a frame, printable, for an error message on one line.
-    static std::string preview(std::string_view frame) {
-        std::string text;
-        for (const char c : frame.substr(0, 40)) text += (c >= ' ' && c <= '~') ? c : '?';
-        if (frame.size() > 40) text += "...";
-        return text;
-    }
+    void read_next();                           // reads up to the next newline; the rest stays in input_
+    void deliver(std::string_view frame);       // a frame to on_message, or malformed()
+    void write_next();                          // writes the front frame whole, then the next one
+    void write_failed();                        // the reader is gone: send nothing more
+    void malformed(const std::string& why);     // stops reading, calls on_malformed
+    void end(boost::system::error_code error);  // stops reading, calls on_closed
 
     boost::asio::readable_pipe in_;
     boost::asio::writable_pipe out_;

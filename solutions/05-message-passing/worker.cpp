@@ -10,9 +10,6 @@
 #include "channel.hpp"
 #include "tasks.hpp"
 
-// Boost.JSON is a compiled library; this program builds it from its sources here, in this one file.
-#include <boost/json/src.hpp>
-
 #include <clusterkit/cli.hpp>
 #include <clusterkit/errors.hpp>
 #include <clusterkit/events.hpp>

@@ -7,9 +7,6 @@
 //              [--garble-on-task J] [--max-restarts R] [--grace-ms MS] [--exec PATH]
 #include "primary.hpp"
 
-// Boost.JSON is a compiled library; this program builds it from its sources here, in this one file.
-#include <boost/json/src.hpp>
-
 #include <clusterkit/cli.hpp>
 #include <clusterkit/cpus.hpp>
 #include <clusterkit/errors.hpp>
