@@ -2,8 +2,8 @@
 #
 # Programs, from <tree>/NN-name/ where <tree> is CLUSTERKIT_TREE (solutions, starter or a student's copy):
 #   lessonNN         from every .cpp file except worker*.cpp
-#   lessonNN-worker  from worker*.cpp, when the lesson has a separate worker program, and common_*.cpp
-#                    (code both programs use; lessonNN has it too)
+#   lessonNN-worker  from worker*.cpp, when the lesson has a separate worker program
+#   lessonNN-common  from common_*.cpp: code both programs use, compiled once and linked into both
 # Tests, from tests/NN-name/*.cpp: the executable testNN, each Catch2 test case a CTest test named
 # "NN/<test case>", labelled NN. Building the target lessonNN also builds testNN, so
 #   cmake --build --preset starter --target lesson01 && ctest --preset starter -L 01
@@ -81,19 +81,26 @@ function(clusterkit_add_lesson slug)
   file(GLOB worker_sources CONFIGURE_DEPENDS "${source_dir}/worker*.cpp")
   file(GLOB common_sources CONFIGURE_DEPENDS "${source_dir}/common_*.cpp")
   set(primary_sources ${all_sources})
-  if(worker_sources)
-    list(REMOVE_ITEM primary_sources ${worker_sources})
-    list(APPEND worker_sources ${common_sources})
+  list(REMOVE_ITEM primary_sources ${worker_sources} ${common_sources})
+
+  # Code both programs use, compiled once: an edit to it recompiles one file, not one per program.
+  set(common_library "")
+  if(common_sources)
+    set(common_library lesson${nn}-common)
+    add_library(${common_library} OBJECT ${common_sources})
+    target_link_libraries(${common_library} PUBLIC clusterkit::kit)
+    clusterkit_use_pch(${common_library} ${common_sources})
+    clusterkit_warnings(${common_library})
   endif()
 
   add_executable(lesson${nn} ${primary_sources})
-  target_link_libraries(lesson${nn} PRIVATE clusterkit::kit)
+  target_link_libraries(lesson${nn} PRIVATE clusterkit::kit ${common_library})
   clusterkit_use_pch(lesson${nn} ${primary_sources})
   clusterkit_warnings(lesson${nn})
   set(programs lesson${nn})
   if(worker_sources)
     add_executable(lesson${nn}-worker ${worker_sources})
-    target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit)
+    target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit ${common_library})
     clusterkit_use_pch(lesson${nn}-worker ${worker_sources})
     clusterkit_warnings(lesson${nn}-worker)
     add_dependencies(lesson${nn} lesson${nn}-worker)  # building lessonNN builds the whole lesson
