@@ -237,6 +237,7 @@ TEST_CASE("two runs at once with the same prefix each get a segment of their own
     const auto second = run_to_end("lesson04", {.args = shared_args(prefix, 2, 100'000)});
     INFO(second.transcript());
     CHECK(second.status_is_code(0));
+    CHECK(second.left_behind.empty());  // the first run's worker is the first run's, not a leftover
     const auto shared = second.events_named("shared");
     REQUIRE(shared.size() == 1);
     CHECK(shared.front().number("total") == 200'000);
@@ -244,7 +245,12 @@ TEST_CASE("two runs at once with the same prefix each get a segment of their own
 
     first.send_signal(SIGTERM);
     REQUIRE(first.wait_exit().has_value());
+    first.read_to_end();
     INFO(first.transcript());
+    // The first run counted undisturbed until this SIGTERM stopped it.
+    const auto exits = events_named(first, "exit");
+    CHECK(exits.size() == 1);
+    for (const auto& exit : exits) CHECK(exit.text("signal") == "SIGTERM");
     CHECK(prefix.segments().empty());
 }
 

@@ -55,7 +55,9 @@ std::vector<ProcessInfo> process_table() {
     return table;
 }
 
-std::vector<ProcessInfo> descendants_of(pid_t pid) {
+std::vector<ProcessInfo> descendants_of(pid_t pid) { return descendants_of(pid, {}); }
+
+std::vector<ProcessInfo> descendants_of(pid_t pid, const std::set<pid_t>& excluded) {
     const auto table = process_table();
     std::vector<ProcessInfo> found;
     std::vector<pid_t> parents{pid};
@@ -63,7 +65,7 @@ std::vector<ProcessInfo> descendants_of(pid_t pid) {
         const pid_t parent = parents.back();
         parents.pop_back();
         for (const auto& process : table) {
-            if (process.ppid != parent) continue;
+            if (process.ppid != parent || excluded.contains(process.pid)) continue;
             found.push_back(process);
             parents.push_back(process.pid);
         }

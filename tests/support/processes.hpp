@@ -5,6 +5,7 @@
 // a child of the test process, alive or zombie, and so can be seen, killed and reaped here.
 #pragma once
 
+#include <set>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -27,6 +28,10 @@ std::vector<ProcessInfo> process_table();
 
 // The children of `pid`, and all of their descendants, alive or zombie.
 std::vector<ProcessInfo> descendants_of(pid_t pid);
+
+// The same, without the processes in `excluded` and their descendants: a test that runs two programs at
+// once leaves the other one's process tree alone.
+std::vector<ProcessInfo> descendants_of(pid_t pid, const std::set<pid_t>& excluded);
 
 // Like descendants_of, without zombies.
 std::vector<ProcessInfo> live_descendants_of(pid_t pid);

@@ -100,17 +100,17 @@ void reap_blocking(pid_t pid) {
     }
 }
 
-// Kills every descendant of this test process except the primaries other Program objects still own, then
+// Kills every descendant of this test process except the primaries other Program objects still own and
+// their workers (a test may run two programs at once: ending one must not kill the other's workers), then
 // reaps the orphans among them, until none is left. SIGKILL cannot be caught, so each waitpid returns soon.
 void kill_and_reap_orphans() {
     const pid_t self = ::getpid();
     for (int round = 0; round < 1000; ++round) {
         std::vector<pid_t> orphans;
-        for (const auto& process : descendants_of(self)) {
+        for (const auto& process : descendants_of(self, owned_primaries())) {
             if (process.pid <= 1) continue;
-            const bool other_program = owned_primaries().contains(process.pid);
-            if (!other_program) ::kill(process.pid, SIGKILL);
-            if (process.ppid == self && !other_program) orphans.push_back(process.pid);
+            ::kill(process.pid, SIGKILL);
+            if (process.ppid == self) orphans.push_back(process.pid);
         }
         if (orphans.empty()) return;
         for (pid_t pid : orphans) reap_blocking(pid);
@@ -269,11 +269,7 @@ void Program::send_signal(int signal) {
     if (!impl_->status && impl_->pid > 0) ::kill(impl_->pid, signal);
 }
 
-std::vector<ProcessInfo> Program::left_behind() const {
-    auto found = descendants_of(::getpid());
-    std::erase_if(found, [](const ProcessInfo& process) { return owned_primaries().contains(process.pid); });
-    return found;
-}
+std::vector<ProcessInfo> Program::left_behind() const { return descendants_of(::getpid(), owned_primaries()); }
 
 const std::vector<Line>& Program::stdout_lines() const { return impl_->lines; }
 

@@ -80,7 +80,8 @@ public:
     void send_signal(int signal);  // to the program's process only, not its group
 
     // After the program has exited: the processes it left behind, alive or zombie (orphans become children
-    // of the test process, a subreaper). Empty for a program that cleaned up after itself.
+    // of the test process, a subreaper). Empty for a program that cleaned up after itself. The processes of
+    // other programs still running (their primaries and workers) are not counted.
     std::vector<ProcessInfo> left_behind() const;
 
     const std::vector<Line>& stdout_lines() const;
