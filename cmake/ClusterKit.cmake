@@ -34,9 +34,11 @@ endfunction()
 
 # Precompiled headers for the lesson programs, built once per build and reused by every lesson: the kit's
 # headers and the heavy Boost ones. A student's one-file edit then recompiles in about a second instead of
-# three or more. Two of them, because a big one costs time to load: clusterkit_pch (Program_options and
+# three or more. Three of them, because a big one costs time to load: clusterkit_pch (Program_options and
 # the kit) for every program, clusterkit_pch_asio (plus Asio and Boost.Process) for programs that include
-# those. They only speed the build up: each source still includes what it uses.
+# those, clusterkit_pch_interprocess (plus Boost.Interprocess) for programs that include that. They only
+# speed the build up: each source still includes what it uses. Each is built only when a program uses it
+# (EXCLUDE_FROM_ALL; REUSE_FROM adds the dependency), so a build of lesson 01 alone makes one.
 function(clusterkit_add_pch)
   set(light <algorithm> <span> <string> <string_view> <vector>
     <boost/program_options.hpp>
@@ -45,24 +47,36 @@ function(clusterkit_add_pch)
   set(heavy <boost/asio/io_context.hpp> <boost/asio/signal_set.hpp> <boost/asio/steady_timer.hpp>
     <boost/asio/readable_pipe.hpp> <boost/asio/writable_pipe.hpp> <boost/asio/read_until.hpp>
     <boost/asio/write.hpp> <clusterkit/process.hpp>)
-  foreach(name IN ITEMS clusterkit_pch clusterkit_pch_asio)
-    add_library(${name} STATIC "${PROJECT_SOURCE_DIR}/cmake/pch.cpp")
+  set(interprocess <filesystem> <boost/interprocess/managed_shared_memory.hpp>
+    <boost/interprocess/sync/interprocess_mutex.hpp> <boost/interprocess/sync/scoped_lock.hpp>)
+  foreach(name IN ITEMS clusterkit_pch clusterkit_pch_asio clusterkit_pch_interprocess)
+    add_library(${name} STATIC EXCLUDE_FROM_ALL "${PROJECT_SOURCE_DIR}/cmake/pch.cpp")
     target_link_libraries(${name} PRIVATE clusterkit::kit)
     clusterkit_warnings(${name})
   endforeach()
   target_precompile_headers(clusterkit_pch PRIVATE ${light})
   target_precompile_headers(clusterkit_pch_asio PRIVATE ${light} ${heavy})
+  target_precompile_headers(clusterkit_pch_interprocess PRIVATE ${light} ${interprocess})
 endfunction()
 
-# clusterkit_use_pch(target sources...): the heavy header for sources that include Asio or Boost.Process.
+# clusterkit_use_pch(target sources...): the Asio one for a target with a source that includes Asio or
+# Boost.Process, else the Interprocess one for a target with a source that includes Boost.Interprocess,
+# else the light one. One per target: that is what REUSE_FROM allows.
 function(clusterkit_use_pch target)
   set(pch clusterkit_pch)
+  set(uses_asio_anywhere FALSE)
   foreach(source IN LISTS ARGN)
     file(STRINGS "${source}" uses_asio REGEX "#include <(boost/asio|boost/process|clusterkit/process)")
+    file(STRINGS "${source}" uses_interprocess REGEX "#include <boost/interprocess")
     if(uses_asio)
-      set(pch clusterkit_pch_asio)
+      set(uses_asio_anywhere TRUE)
+    elseif(uses_interprocess)
+      set(pch clusterkit_pch_interprocess)
     endif()
   endforeach()
+  if(uses_asio_anywhere)
+    set(pch clusterkit_pch_asio)
+  endif()
   target_precompile_headers(${target} REUSE_FROM ${pch})
 endfunction()
 

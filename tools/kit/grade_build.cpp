@@ -166,7 +166,8 @@ BuildOutcome SlotBuild::warm(const fs::path& log) {
     auto outcome = configure(root_ / "starter", slugs, log);
     if (!outcome.ok) return outcome;
     outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "clusterkit_kit", "clusterkit_pch",
-                                            "clusterkit_pch_asio", "-j", std::to_string(jobs_)},
+                                            "clusterkit_pch_asio", "clusterkit_pch_interprocess", "-j",
+                                            std::to_string(jobs_)},
                             log, build_deadline) == 0;
     if (!outcome.ok) outcome.first_error = first_error(log, root_);
     return outcome;
