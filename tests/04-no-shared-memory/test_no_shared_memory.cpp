@@ -133,7 +133,7 @@ TEST_CASE("in copies mode the primary's counter is unchanged after every worker 
 
 TEST_CASE("in shared mode with the lock the total is exactly workers times increments", "[04][shared]") {
     const auto [workers, increments] =
-        GENERATE(std::pair{2, 100'000LL}, std::pair{4, 50'000LL}, std::pair{2, 2'000'000LL});
+        GENERATE(std::pair{2, 100'000LL}, std::pair{4, 50'000LL}, std::pair{2, 400'000LL});
     const SegmentPrefix prefix;
     const auto run = run_to_end("lesson04", {.args = shared_args(prefix, workers, increments)}, 60s);
     INFO(run.transcript());
@@ -169,7 +169,7 @@ TEST_CASE("a normal shared run creates its segment under the given prefix and re
 TEST_CASE("a worker that crashes is reported as signal=SIGABRT, the primary exits 1 and removes the segment",
           "[04][cleanup]") {
     const SegmentPrefix prefix;
-    const auto run = run_to_end("lesson04", {.args = shared_args(prefix, 3, 2'000'000, {"--crash-worker", "2"})}, 60s);
+    const auto run = run_to_end("lesson04", {.args = shared_args(prefix, 3, 400'000, {"--crash-worker", "2"})}, 60s);
     INFO(run.transcript());
     CHECK(run.status_is_code(1));
     const auto exits = run.events_named("exit");
