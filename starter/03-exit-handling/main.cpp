@@ -12,6 +12,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <limits>
+#include <utility>
+
 #include <unistd.h>
 
 namespace {
@@ -48,10 +51,13 @@ lesson03::SupervisorConfig read_config(int argc, char* argv[]) {
     config.max_restarts = clusterkit::number_option(values, "max-restarts", 0);
     config.within = std::chrono::seconds(clusterkit::number_option(values, "within", 1));
     config.grace = std::chrono::milliseconds(clusterkit::number_option(values, "grace-ms", 0));
-    for (const char* flag : {"crash-after-ms", "crash-code"}) {
+    // Handed on to every worker, and checked here, so that a wrong value is one usage error of the primary.
+    constexpr std::pair<const char*, int> worker_flags[] = {{"crash-after-ms", std::numeric_limits<int>::max()},
+                                                            {"crash-code", 255}};  // an exit status is 0-255
+    for (const auto& [flag, max] : worker_flags) {
         if (!values.count(flag)) continue;
         config.worker_args.push_back(std::string("--") + flag);
-        config.worker_args.push_back(std::to_string(clusterkit::number_option(values, flag, 0, 255)));
+        config.worker_args.push_back(std::to_string(clusterkit::number_option(values, flag, 0, max)));
     }
     config.worker_args.insert(config.worker_args.end(), rest.begin(), rest.end());
     config.worker_program = checked_worker_program(

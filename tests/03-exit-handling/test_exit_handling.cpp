@@ -72,7 +72,7 @@ TEST_CASE("a worker killed with SIGKILL is replaced under the same id with a new
 TEST_CASE("an exit code is reported as code=C and a signal as signal=SIGNAME, never one for the other",
           "[03][status]") {
     SECTION("a worker that exits with code 9 is not reported as killed by SIGKILL") {
-        Program primary("lesson03", {.args = {"--workers", "1", "--crash-after-ms", "100", "--crash-code", "9",
+        Program primary("lesson03", {.args = {"--workers", "1", "--crash-after-ms", "300", "--crash-code", "9",
                                               "--max-restarts", "50"}});
         const auto exit = primary.wait_for_event("exit");
         INFO(primary.transcript());
