@@ -165,8 +165,7 @@ BuildOutcome SlotBuild::warm(const fs::path& log) {
         if (entry.is_directory()) slugs.push_back(entry.path().filename().string());
     auto outcome = configure(root_ / "starter", slugs, log);
     if (!outcome.ok) return outcome;
-    outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "clusterkit_kit", "clusterkit_pch",
-                                            "clusterkit_pch_asio", "clusterkit_pch_interprocess", "-j",
+    outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "clusterkit_prebuilt", "-j",
                                             std::to_string(jobs_)},
                             log, build_deadline) == 0;
     if (!outcome.ok) outcome.first_error = first_error(log, root_);
