@@ -9,6 +9,30 @@
 #   cmake --build --preset starter --target lesson01 && ctest --preset starter -L 01
 # checks one lesson alone.
 
+# The distribution's Boost, 1.81 or newer (Debian 12 ships 1.81, Debian 13 and Ubuntu 24.04 1.83). From 1.86
+# Boost.Process is a compiled library, Boost::process; before, it is header-only (see lib/CMakeLists.txt).
+macro(clusterkit_find_boost)
+  find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS program_options)  # Boost's config accepts any newer one
+  if(Boost_VERSION VERSION_GREATER_EQUAL 1.86)
+    find_package(Boost ${Boost_VERSION} EXACT REQUIRED CONFIG COMPONENTS process program_options)
+  endif()
+endmacro()
+
+# Catch2 2.13 (Debian 12) or 3.x (Debian 13, Ubuntu 24.04): clusterkit::catch2 is Catch2 without its main();
+# tests include tests/support/catch.hpp, which picks the headers of the version found.
+macro(clusterkit_find_catch2)
+  find_package(Catch2 3 QUIET CONFIG)
+  if(NOT Catch2_FOUND)
+    find_package(Catch2 2.13 REQUIRED CONFIG)
+  endif()
+  message(STATUS "ClusterKit: Catch2 ${Catch2_VERSION}")
+  include(Catch)
+  add_library(clusterkit_catch2 INTERFACE)
+  add_library(clusterkit::catch2 ALIAS clusterkit_catch2)
+  target_link_libraries(clusterkit_catch2 INTERFACE Catch2::Catch2)
+  target_include_directories(clusterkit_catch2 INTERFACE "${PROJECT_SOURCE_DIR}/tests/support")
+endmacro()
+
 # Turns CLUSTERKIT_TREE into CLUSTERKIT_TREE_DIR (an absolute path) and decides the warning flags.
 function(clusterkit_resolve_tree)
   if(CLUSTERKIT_TREE STREQUAL "solutions" OR CLUSTERKIT_TREE STREQUAL "starter")

@@ -1,5 +1,5 @@
 // Lesson 01's autograder: the contract of `lesson01 [--workers N]` (lessons/01-fork-per-cpu/README.md).
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include "checks.hpp"
 #include "program.hpp"

@@ -3,7 +3,7 @@
 //
 // Most tests start the test helper clusterkit-test-child as the worker (--exec), because its steps show
 // exactly what a worker received: print-args its argv, print-env a variable, sleep-ms-by-id a work time.
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include "checks.hpp"
 #include "program.hpp"

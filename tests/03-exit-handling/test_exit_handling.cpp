@@ -1,7 +1,7 @@
 // Lesson 03's autograder: the contract of `lesson03` (lessons/03-exit-handling/README.md): replace dead
 // workers, tell an exit code from a signal, stop on SIGTERM/SIGINT without replacing anyone, end a crash
 // loop, leave no orphan when the primary is killed, and reap every death however many come at once.
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include "program.hpp"
 

@@ -4,7 +4,7 @@
 //
 // Every test gives the program a private segment name prefix, so it can check /dev/shm precisely and touches
 // nothing else there; SegmentPrefix's destructor removes whatever a wrong program left under that prefix.
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include "checks.hpp"
 #include "program.hpp"

@@ -5,7 +5,7 @@
 //
 // The answers are computed here, independently of the lesson's code: a sieve counts the primes, and the
 // payload and its FNV-1a checksum follow the lesson text.
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include "program.hpp"
 

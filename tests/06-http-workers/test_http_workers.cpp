@@ -2,7 +2,7 @@
 // N worker processes over HTTP/1.1 with keep-alive; the seed's page, 404, 405 and 400 without harm to anyone
 // else; connections spread over the workers; a killed worker replaced while clients keep coming; SIGTERM
 // drains; clear errors. Requests go through the small Beast client in tests/support/http_client.hpp.
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include "checks.hpp"
 #include "http_client.hpp"

@@ -1,6 +1,6 @@
 // The pieces of `kit verify`'s verdict: Catch2's JUnit report read back, a failure taken apart and trimmed,
 // and the pointer into the lesson text.
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include "junit.hpp"
 #include "repo.hpp"

@@ -1,7 +1,7 @@
 // Checks shared by several lessons' autograders. See checks.hpp.
 #include "checks.hpp"
 
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include <string>
 
