@@ -18,6 +18,18 @@ macro(clusterkit_find_boost)
   endif()
 endmacro()
 
+# With CLUSTERKIT_FAST_LINK (the starter preset), link with gold when the system has it: 0.23 s instead of
+# ld.bfd's 0.48 s for lesson05 on Debian 12. Debian 13's binutils 2.44 no longer ships it: ld.bfd then.
+macro(clusterkit_fast_link)
+  if(CLUSTERKIT_FAST_LINK)
+    include(CheckLinkerFlag)
+    check_linker_flag(CXX "-fuse-ld=gold" CLUSTERKIT_HAVE_GOLD)
+    if(CLUSTERKIT_HAVE_GOLD)
+      add_link_options(-fuse-ld=gold)
+    endif()
+  endif()
+endmacro()
+
 # Catch2 2.13 (Debian 12) or 3.x (Debian 13, Ubuntu 24.04): clusterkit::catch2 is Catch2 without its main();
 # tests include tests/support/catch.hpp, which picks the headers of the version found.
 macro(clusterkit_find_catch2)
