@@ -3,7 +3,9 @@
 # Programs, from <tree>/NN-name/ where <tree> is CLUSTERKIT_TREE (solutions, starter or a student's copy):
 #   lessonNN         from every .cpp file except worker*.cpp
 #   lessonNN-worker  from worker*.cpp, when the lesson has a separate worker program
-#   lessonNN-common  from common_*.cpp: code both programs use, compiled once and linked into both
+# common_*.cpp files go into both programs. A lesson that builds on another ("builds_on" in lessons.json) also
+# has that lesson's .cpp files, except those it replaces with its own of the same name. Each file compiles
+# once, into an object library that the programs link.
 # Tests, from tests/NN-name/*.cpp: the executable testNN, each Catch2 test case a CTest test named
 # "NN/<test case>", labelled NN. Building the target lessonNN also builds testNN, so
 #   cmake --build --preset starter --target lesson01 && ctest --preset starter -L 01
@@ -124,6 +126,63 @@ function(clusterkit_use_pch target)
   endif()
 endfunction()
 
+# clusterkit_lesson_object(<source> <var>): the object library of one lesson source file, made the first time a
+# program asks for it: a file that several lessons' programs use (a lesson builds on another) compiles once. Its
+# include path is its own lesson's folder, then those of the lessons that lesson builds on.
+function(clusterkit_lesson_object source var)
+  get_filename_component(dir "${source}" DIRECTORY)
+  get_filename_component(lesson "${dir}" NAME)
+  get_filename_component(name "${source}" NAME_WE)
+  set(target "${lesson}.${name}")
+  if(NOT TARGET ${target})
+    add_library(${target} OBJECT "${source}")
+    clusterkit_lesson_dirs(${lesson} dirs)
+    target_include_directories(${target} PRIVATE ${dirs})
+    target_link_libraries(${target} PUBLIC clusterkit::kit)
+    clusterkit_use_pch(${target} "${source}")
+    clusterkit_warnings(${target})
+  endif()
+  set(${var} ${target} PARENT_SCOPE)
+endfunction()
+
+# clusterkit_lesson_dirs(<slug> <var>): the folders of a lesson and of the lessons it builds on, in CLUSTERKIT_TREE,
+# nearest first, with symbolic links resolved: the mutant check links the lessons it does not change to
+# solutions/, and their files then compile once for every variant.
+function(clusterkit_lesson_dirs slug var)
+  clusterkit_lesson_chain(${slug} chain)
+  set(dirs "")
+  foreach(lesson IN LISTS chain)
+    set(dir "${CLUSTERKIT_TREE_DIR}/${lesson}")
+    if(NOT IS_DIRECTORY "${dir}")
+      message(FATAL_ERROR "lesson ${slug} builds on ${lesson}, but ${dir} does not exist")
+    endif()
+    file(REAL_PATH "${dir}" dir)
+    list(APPEND dirs "${dir}")
+  endforeach()
+  set(${var} "${dirs}" PARENT_SCOPE)
+endfunction()
+
+# clusterkit_lesson_sources(<slug> <var>): the .cpp files of a lesson's programs. A lesson that builds on
+# another ("builds_on" in lessons/lessons.json) has that lesson's files too, except those it has a file of the
+# same name for: lesson 07's main.cpp takes the place of lesson 06's, and lesson 06's listener.cpp and worker
+# files are compiled into lesson 07's programs as they are. Nothing is copied from one lesson to the next.
+function(clusterkit_lesson_sources slug var)
+  clusterkit_lesson_dirs(${slug} dirs)
+  set(names "")
+  set(sources "")
+  foreach(dir IN LISTS dirs)
+    file(GLOB found CONFIGURE_DEPENDS "${dir}/*.cpp")
+    foreach(source IN LISTS found)
+      get_filename_component(name "${source}" NAME)
+      if(NOT name IN_LIST names)
+        list(APPEND names "${name}")
+        list(APPEND sources "${source}")
+      endif()
+    endforeach()
+  endforeach()
+  set(${var} "${sources}" PARENT_SCOPE)
+endfunction()
+
 function(clusterkit_add_lesson slug)
   if(NOT slug MATCHES "^([0-9][0-9])-[a-z0-9-]+$")
     message(FATAL_ERROR "clusterkit_add_lesson: '${slug}' is not a lesson folder name like 01-fork-per-cpu")
@@ -135,34 +194,33 @@ function(clusterkit_add_lesson slug)
     return()
   endif()
 
-  file(GLOB all_sources CONFIGURE_DEPENDS "${source_dir}/*.cpp")
-  file(GLOB worker_sources CONFIGURE_DEPENDS "${source_dir}/worker*.cpp")
-  file(GLOB common_sources CONFIGURE_DEPENDS "${source_dir}/common_*.cpp")
-  set(primary_sources ${all_sources})
-  list(REMOVE_ITEM primary_sources ${worker_sources} ${common_sources})
+  # Every source compiles once, into an object library (clusterkit_lesson_object); the programs link them:
+  # worker*.cpp make lessonNN-worker, common_*.cpp go into both programs, the rest make lessonNN.
+  clusterkit_lesson_sources(${slug} sources)
+  set(primary_objects "")
+  set(worker_objects "")
+  set(common_objects "")
+  foreach(source IN LISTS sources)
+    get_filename_component(name "${source}" NAME)
+    clusterkit_lesson_object("${source}" object)
+    if(name MATCHES "^worker")
+      list(APPEND worker_objects ${object})
+    elseif(name MATCHES "^common_")
+      list(APPEND common_objects ${object})
+    else()
+      list(APPEND primary_objects ${object})
+    endif()
+  endforeach()
 
-  # Code both programs use, compiled once: an edit to it recompiles one file, not one per program.
-  set(common_library "")
-  if(common_sources)
-    set(common_library lesson${nn}-common)
-    add_library(${common_library} OBJECT ${common_sources})
-    target_link_libraries(${common_library} PUBLIC clusterkit::kit)
-    clusterkit_use_pch(${common_library} ${common_sources})
-    clusterkit_warnings(${common_library})
-  endif()
-
-  add_executable(lesson${nn} ${primary_sources})
-  target_link_libraries(lesson${nn} PRIVATE clusterkit::kit ${common_library})
-  clusterkit_use_pch(lesson${nn} ${primary_sources})
-  clusterkit_warnings(lesson${nn})
-  set(programs lesson${nn})
-  if(worker_sources)
-    add_executable(lesson${nn}-worker ${worker_sources})
-    target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit ${common_library})
-    clusterkit_use_pch(lesson${nn}-worker ${worker_sources})
-    clusterkit_warnings(lesson${nn}-worker)
+  list(TRANSFORM primary_objects REPLACE ".+" "$<TARGET_OBJECTS:\\0>")
+  list(TRANSFORM worker_objects REPLACE ".+" "$<TARGET_OBJECTS:\\0>")
+  list(TRANSFORM common_objects REPLACE ".+" "$<TARGET_OBJECTS:\\0>")
+  add_executable(lesson${nn} ${primary_objects} ${common_objects})
+  target_link_libraries(lesson${nn} PRIVATE clusterkit::kit)
+  if(worker_objects)
+    add_executable(lesson${nn}-worker ${worker_objects} ${common_objects})
+    target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit)
     add_dependencies(lesson${nn} lesson${nn}-worker)  # building lessonNN builds the whole lesson
-    list(APPEND programs lesson${nn}-worker)
   endif()
 
   set(test_dir "${PROJECT_SOURCE_DIR}/tests/${slug}")

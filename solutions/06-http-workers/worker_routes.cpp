@@ -15,33 +15,6 @@ namespace {
 
 using namespace std::string_view_literals;
 
-Response text_response(http::status status, std::string_view content_type, std::string_view body) {
-    Response response(status, 11);
-    response.set(http::field::content_type, content_type);
-    response.body() = std::string(body);
-    response.prepare_payload();  // Content-Length, from the body
-    return response;
-}
-
-// "/work?ms=250" -> {"/work", "ms=250"}
-std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
-    const auto question = target.find('?');
-    if (question == std::string_view::npos) return {target, {}};
-    return {target.substr(0, question), target.substr(question + 1)};
-}
-
-// The value of `name` in a query string "a=1&ms=250"; empty if it is not there.
-std::string_view query_value(std::string_view query, std::string_view name) {
-    while (!query.empty()) {
-        const auto end = std::min(query.find('&'), query.size());
-        const auto pair = query.substr(0, end);
-        if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
-            return pair.substr(name.size() + 1);
-        query.remove_prefix(std::min(end + 1, query.size()));
-    }
-    return {};
-}
-
 bool is_page(std::string_view path) { return path == "/"sv || path == "/work"sv; }
 
 // What GET answers: the seed's page, /work after its CPU work, or 404.
@@ -62,6 +35,31 @@ std::chrono::nanoseconds thread_cpu_time() {
 }
 
 }  // namespace
+
+Response text_response(http::status status, std::string_view content_type, std::string_view body) {
+    Response response(status, 11);
+    response.set(http::field::content_type, content_type);
+    response.body() = std::string(body);
+    response.prepare_payload();  // Content-Length, from the body
+    return response;
+}
+
+std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
+    const auto question = target.find('?');
+    if (question == std::string_view::npos) return {target, {}};
+    return {target.substr(0, question), target.substr(question + 1)};
+}
+
+std::string_view query_value(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        const auto end = std::min(query.find('&'), query.size());
+        const auto pair = query.substr(0, end);
+        if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+            return pair.substr(name.size() + 1);
+        query.remove_prefix(std::min(end + 1, query.size()));
+    }
+    return {};
+}
 
 //tag::routes[]
 Answer answer(const Request& request) {

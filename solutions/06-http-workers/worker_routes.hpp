@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <string_view>
+#include <utility>
 
 namespace lesson06 {
 
@@ -34,6 +35,19 @@ struct Answer {
 
 // The answer to a well-formed request.
 Answer answer(const Request& request);
+
+// What this worker program serves: answer()'s routes (worker_app.cpp). A later lesson serves more by giving its
+// worker a worker_app.cpp of its own (lesson 08: /leak and /hang).
+Answer serve(const Request& request);
+
+// A response with this body and Content-Type; Content-Length set from the body.
+Response text_response(http::status status, std::string_view content_type, std::string_view body);
+
+// "/work?ms=250" -> {"/work", "ms=250"}
+std::pair<std::string_view, std::string_view> split_target(std::string_view target);
+
+// The value of `name` in a query string "a=1&ms=250"; empty if it is not there.
+std::string_view query_value(std::string_view query, std::string_view name);
 
 // A short text/plain response with `status` (400, 404, 405, ...) that says why.
 Response error_response(http::status status, std::string_view why);

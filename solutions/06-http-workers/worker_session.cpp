@@ -86,7 +86,7 @@ void Session::on_read(error_code error) {
         response.keep_alive(false);
         return send(std::move(response));
     }
-    work_then_send(answer(parser_->get()));
+    work_then_send(serve(parser_->get()));
 }
 //end::read[]
 

@@ -1,6 +1,6 @@
 // Lesson 06: the listening socket, opened once by the primary (lessons/06-http-workers/README.md, "One socket,
 // many acceptors"). The workers never bind: each inherits this socket and accepts on it.
-// YOUR CODE: fill in the TODO(lesson 06) gap below; the others are in main.cpp, worker_server.cpp,
+// YOUR CODE: fill in the TODO(lesson 06) gap below; the others are in primary.cpp, worker_server.cpp,
 // worker_session.cpp and worker_routes.cpp.
 #include "listener.hpp"
 

@@ -1,14 +1,16 @@
 // Lesson 06: the worker, lesson06-worker. It serves HTTP on the listening socket it inherited from the primary
 // (descriptor CLUSTERKIT_LISTEN_FD), in one thread with one event loop, until SIGTERM (or SIGINT): then it
 // drains and exits 0. It also drains when its lifeline (stdin, a pipe from the primary) reaches end-of-file,
-// which means the primary is gone.
+// which means the primary is gone. To a primary that gives it a control pipe (lessons 07 and 08), it says
+// `ready` once it accepts, and sends heartbeats if asked to (clusterkit/primary_link.hpp).
 //
-//     lesson06-worker      (started by lesson06, never by hand)
+//     lesson06-worker      (started by lesson06, never by hand; lessons 07 and 08 build it into their own workers)
 #include "worker_server.hpp"
 
 #include <clusterkit/cli.hpp>
 #include <clusterkit/errors.hpp>
 #include <clusterkit/events.hpp>
+#include <clusterkit/primary_link.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
@@ -17,6 +19,7 @@
 #include <array>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,12 +29,10 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-constexpr std::string_view program = "lesson06-worker";
-
 int environment_number(const char* name) {
     const char* text = std::getenv(name);
     const auto number = clusterkit::parse_whole_number(text ? text : "");
-    if (!number) throw clusterkit::UsageError(std::string(name) + " is not set: lesson06 starts me");
+    if (!number) throw clusterkit::UsageError(std::string(name) + " is not set: my primary starts me");
     return *number;
 }
 
@@ -61,6 +62,8 @@ void watch_lifeline(asio::readable_pipe& lifeline, std::array<char, 64>& buffer,
 }  // namespace
 
 int main(int argc, char* argv[]) {
+    // "lesson06-worker", or the name of the lesson worker this file is built into.
+    const std::string program = std::filesystem::path(argc > 0 ? argv[0] : "worker").filename().string();
     return clusterkit::run_main(program, [&] {
         clusterkit::parse_command_line(argc, argv, program, clusterkit::program_options::options_description("options"));
         // A client that hangs up while we write must not kill the worker: EPIPE instead of SIGPIPE.
@@ -69,12 +72,15 @@ int main(int argc, char* argv[]) {
         asio::io_context context(1);  // one thread runs this loop
         lesson06::Server server(context, inherited_listener(context, environment_number("CLUSTERKIT_LISTEN_FD")));
 
+        const auto primary = clusterkit::PrimaryLink::from_environment();
+        clusterkit::Heartbeat heartbeat(context, primary);
         asio::signal_set stop_signals(context, SIGTERM, SIGINT);
         asio::readable_pipe lifeline(context, ::dup(STDIN_FILENO));
         std::array<char, 64> buffer{};
         // Drain once: then nothing but the connections in flight keeps the event loop running.
         const auto drain = [&] {
             server.drain();
+            heartbeat.stop();
             stop_signals.cancel();
             lifeline.close();
         };
@@ -85,6 +91,8 @@ int main(int argc, char* argv[]) {
 
         server.start();
         clusterkit::emit("worker", {{"id", id}, {"pid", ::getpid()}});
+        primary.send("ready");  // accepting now: Node's 'listening'
+        heartbeat.start();
         context.run();
         return clusterkit::exit_status::ok;
     });

@@ -16,6 +16,14 @@ namespace {
 
 using namespace std::string_view_literals;
 
+std::chrono::nanoseconds thread_cpu_time() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
+
+}  // namespace
+
 Response text_response(http::status status, std::string_view content_type, std::string_view body) {
     Response response(status, 11);
     response.set(http::field::content_type, content_type);
@@ -24,15 +32,13 @@ Response text_response(http::status status, std::string_view content_type, std::
     return response;
 }
 
-// "/work?ms=250" -> {"/work", "ms=250"}
 std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
     const auto question = target.find('?');
     if (question == std::string_view::npos) return {target, {}};
     return {target.substr(0, question), target.substr(question + 1)};
 }
 
-// The value of `name` in a query string "a=1&ms=250"; empty if it is not there.
-[[maybe_unused]] std::string_view query_value(std::string_view query, std::string_view name) {
+std::string_view query_value(std::string_view query, std::string_view name) {
     while (!query.empty()) {
         const auto end = std::min(query.find('&'), query.size());
         const auto pair = query.substr(0, end);
@@ -42,14 +48,6 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
     }
     return {};
 }
-
-std::chrono::nanoseconds thread_cpu_time() {
-    timespec now{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
-}
-
-}  // namespace
 
 //tag::routes[]
 Answer answer(const Request& request) {

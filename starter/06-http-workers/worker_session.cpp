@@ -86,7 +86,7 @@ void Session::on_read(error_code error) {
         // The worker and its other connections go on.
         return close();
     }
-    work_then_send(answer(parser_->get()));
+    work_then_send(serve(parser_->get()));
 }
 //end::read[]
 

@@ -7,17 +7,14 @@
 #include "checks.hpp"
 #include "http_client.hpp"
 #include "program.hpp"
+#include "steady_client.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include <atomic>
-#include <condition_variable>
 #include <csignal>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 using namespace clusterkit::testing;
 using clusterkit::Event;
@@ -64,64 +61,6 @@ void check_greeting(const HttpResponse& response) {
     CHECK(response.header("Content-Type") == "text/html; charset=utf-8");
     CHECK(response.header("Content-Length") == std::to_string(greeting.size()));
 }
-
-// A client in a thread of its own that sends GET / on a new connection (Connection: close) after another,
-// until stopped, and records each outcome. Only the test's main thread asserts.
-class SteadyClient {
-public:
-    struct Outcome {
-        Clock::time_point sent;
-        pid_t pid = 0;      // X-Worker-Pid of a 200 answer; 0 for a failure
-        std::string error;  // why it failed
-    };
-
-    explicit SteadyClient(unsigned short port) : thread_([this, port] { run(port); }) {}
-    ~SteadyClient() { stop(); }
-
-    void stop() {
-        stopping_ = true;
-        if (thread_.joinable()) thread_.join();
-    }
-    // Waits until some request has been answered by `pid`; false at the deadline.
-    bool wait_for_answer_from(pid_t pid, std::chrono::milliseconds deadline = default_deadline) {
-        std::unique_lock lock(mutex_);
-        return changed_.wait_for(lock, deadline, [&] {
-            return std::ranges::any_of(outcomes_, [&](const Outcome& outcome) { return outcome.pid == pid; });
-        });
-    }
-    // Waits until at least `count` requests have ended; false at the deadline.
-    bool wait_for_requests(std::size_t count, std::chrono::milliseconds deadline = default_deadline) {
-        std::unique_lock lock(mutex_);
-        return changed_.wait_for(lock, deadline, [&] { return outcomes_.size() >= count; });
-    }
-    std::vector<Outcome> outcomes() {
-        std::lock_guard lock(mutex_);
-        return outcomes_;
-    }
-
-private:
-    void run(unsigned short port) {
-        while (!stopping_) {
-            Outcome outcome{.sent = Clock::now(), .pid = 0, .error = {}};
-            try {
-                const auto response = http_request(port, "GET", "/");
-                if (response.status == 200 && response.body == greeting) outcome.pid = response.worker_pid();
-                else outcome.error = "answered " + response.describe();
-            } catch (const std::exception& error) {
-                outcome.error = error.what();
-            }
-            std::lock_guard lock(mutex_);
-            outcomes_.push_back(outcome);
-            changed_.notify_all();
-        }
-    }
-
-    std::atomic<bool> stopping_ = false;
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    std::vector<Outcome> outcomes_;
-    std::thread thread_;
-};
 
 // Stops lesson06 with SIGTERM and requires exit status 0 after `done`.
 void stop_cleanly(Server& server) {
@@ -246,7 +185,7 @@ TEST_CASE("requests with Connection: close are served by at least two different 
 TEST_CASE("a worker killed with SIGKILL under load is replaced and every request after that succeeds",
           "[06][respawn]") {
     Server server(2);
-    SteadyClient client(server.port);
+    SteadyClient client(server.port, std::string(greeting));
     REQUIRE(client.wait_for_requests(20));
 
     const pid_t victim = server.workers.at(2);

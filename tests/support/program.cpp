@@ -254,6 +254,44 @@ std::optional<Event> Program::wait_for_event(std::string_view name, std::chrono:
     return std::nullopt;
 }
 
+namespace {
+
+bool has_fields(const Event& event, const std::vector<Field>& fields) {
+    return std::ranges::all_of(fields, [&](const Field& field) { return event.has(field.key) && event.text(field.key) == field.value; });
+}
+
+}  // namespace
+
+std::optional<Event> Program::wait_for_any_event(std::initializer_list<std::string_view> names,
+                                                 std::chrono::milliseconds deadline) {
+    const auto until = Clock::now() + deadline;
+    while (Clock::now() < until) {
+        const auto line = next_line(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+        if (!line) return std::nullopt;
+        if (auto event = Event::parse(*line); event && std::ranges::find(names, event->name) != names.end()) return event;
+    }
+    return std::nullopt;
+}
+
+std::optional<Event> Program::wait_for_event_with(std::string_view name, const std::vector<Field>& fields,
+                                                  std::chrono::milliseconds deadline) {
+    const auto until = Clock::now() + deadline;
+    while (Clock::now() < until) {
+        const auto line = next_line(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+        if (!line) return std::nullopt;
+        if (auto event = Event::parse(*line); event && event->name == name && has_fields(*event, fields)) return event;
+    }
+    return std::nullopt;
+}
+
+long find_event(const std::vector<Line>& lines, std::string_view name, const std::vector<Field>& fields, std::size_t from) {
+    for (std::size_t i = from; i < lines.size(); ++i) {
+        const auto event = Event::parse(lines[i].text);
+        if (event && event->name == name && has_fields(*event, fields)) return static_cast<long>(i);
+    }
+    return -1;
+}
+
 std::optional<WaitStatus> Program::wait_exit(std::chrono::milliseconds deadline) {
     impl_->run_until([&] { return impl_->status.has_value(); }, deadline);
     return impl_->status;

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,12 @@ public:
     // The next event line of the given name (other lines are read and kept in the transcript).
     std::optional<Event> wait_for_event(std::string_view name,
                                         std::chrono::milliseconds deadline = default_deadline);
+    // The next event line with one of these names.
+    std::optional<Event> wait_for_any_event(std::initializer_list<std::string_view> names,
+                                            std::chrono::milliseconds deadline = default_deadline);
+    // The next event line of the given name with all of these fields (exit with pid=4242).
+    std::optional<Event> wait_for_event_with(std::string_view name, const std::vector<Field>& fields,
+                                             std::chrono::milliseconds deadline = default_deadline);
     // How the program ended; std::nullopt if it is still running when the deadline passes.
     std::optional<WaitStatus> wait_exit(std::chrono::milliseconds deadline = default_deadline);
     bool has_exited() const;
@@ -97,6 +104,10 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// The index in `lines` of the first event line, at `from` or after, named `name` with all of `fields`; -1 if none.
+long find_event(const std::vector<Line>& lines, std::string_view name, const std::vector<Field>& fields = {},
+                std::size_t from = 0);
 
 // A program run to its end, as run_to_end() saw it.
 struct Run {

@@ -20,12 +20,14 @@
 
 #include "clusterkit/errors.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <csignal>
 #include <filesystem>
 #include <string>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -79,10 +81,34 @@ struct BindFds {
     }
     template <typename Launcher>
     boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const*& argv) {
+        // A source that is also another binding's target would be overwritten before its turn: first move every
+        // such source above all the targets (in the child: this copy of `fds` is the child's own).
+        int highest = 0;
+        for (const auto& fd : fds) highest = std::max(highest, fd.target);
+        for (auto& fd : fds) {
+            if (fd.fd > highest || fd.fd == fd.target) continue;
+            fd.fd = ::fcntl(fd.fd, F_DUPFD_CLOEXEC, highest + 1);
+            if (fd.fd == -1) return {errno, boost::system::system_category()};
+        }
         for (auto& fd : fds)
             if (auto error = fd.on_exec_setup(launcher, exe, argv)) return error;
         return {};
     }
+};
+
+// A Boost.Process v2 initializer: when the child's execve fails, Boost returns the error but leaves that child
+// unreaped, a zombie (1.81 and 1.83 at least): reap it. Boost 1.81 and 1.83 look for on_error with the
+// arguments in another order than the one they call it with, hence the second declaration (never called).
+struct ReapFailedChild {
+    template <typename Launcher>
+    void on_error(Launcher& launcher, const std::filesystem::path&, const char* const*&, const boost::system::error_code&) {
+        if (launcher.pid <= 0) return;  // the fork itself failed: no child
+        while (::waitpid(launcher.pid, nullptr, 0) == -1 && errno == EINTR) {
+        }
+    }
+    template <typename Launcher>
+    void on_error(Launcher&, const boost::system::error_code&, const std::filesystem::path&, const char* const*&,
+                  const boost::system::error_code&);
 };
 
 // A Boost.Process v2 initializer: the child gets this process's environment with some variables set,

@@ -1,0 +1,167 @@
+// Lesson 08: the primary's watch over its workers (lessons/08-supervision/README.md). See supervision.hpp.
+// YOUR CODE: fill in the four TODO(lesson 08) gaps below; the others are in memory.cpp and worker_app.cpp.
+#include "supervision.hpp"
+
+#include "memory.hpp"
+
+#include <clusterkit/errors.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace lesson08 {
+namespace po = clusterkit::program_options;
+using clusterkit::emit;
+using std::chrono::milliseconds;
+
+namespace {
+
+milliseconds ms_option(const po::variables_map& values, std::string_view name, int min) {
+    return milliseconds(clusterkit::number_option(values, name, min));
+}
+
+}  // namespace
+
+void add_options(po::options_description& options) {
+    options.add_options()
+        ("memory-limit-mb", po::value<std::string>()->default_value("0"), "each worker's address space at most, in MiB (0: none)")
+        ("max-rss-mb", po::value<std::string>()->default_value("0"), "recycle a worker whose resident set is larger, in MiB (0: never)")
+        ("max-requests", po::value<std::string>()->default_value("0"), "recycle a worker after this many requests (0: never)")
+        ("jitter", po::value<std::string>()->default_value("0"), "... plus a random 0 to this many more, drawn per worker")
+        ("heartbeat-ms", po::value<std::string>()->default_value("1000"), "each worker beats this often; the primary looks as often")
+        ("hang-timeout-ms", po::value<std::string>()->default_value("10000"), "kill a worker silent for longer (0: never)")
+        ("backoff-ms", po::value<std::string>()->default_value("100"), "restart delay after a second failed start, doubled after each")
+        ("backoff-max-ms", po::value<std::string>()->default_value("10000"), "the longest restart delay")
+        ("max-restarts", po::value<std::string>()->default_value("5"), "more restarts than this within --within s: give up")
+        ("within", po::value<std::string>()->default_value("60"), "the window of --max-restarts, in seconds");
+}
+
+Options read_options(const po::variables_map& values) {
+    Options chosen;
+    chosen.memory_limit_mb = clusterkit::number_option(values, "memory-limit-mb", 0);
+    chosen.max_rss_mb = clusterkit::number_option(values, "max-rss-mb", 0);
+    chosen.max_requests = clusterkit::number_option(values, "max-requests", 0);
+    chosen.jitter = clusterkit::number_option(values, "jitter", 0);
+    chosen.heartbeat = ms_option(values, "heartbeat-ms", 1);
+    chosen.hang_timeout = ms_option(values, "hang-timeout-ms", 0);
+    chosen.backoff = ms_option(values, "backoff-ms", 1);
+    chosen.backoff_max = ms_option(values, "backoff-max-ms", 1);
+    chosen.max_restarts = clusterkit::number_option(values, "max-restarts", 0);
+    chosen.within = std::chrono::seconds(clusterkit::number_option(values, "within", 1));
+    if (chosen.jitter > 0 && chosen.max_requests == 0) throw clusterkit::UsageError("--jitter needs --max-requests");
+    if (chosen.hang_timeout > milliseconds::zero() && chosen.hang_timeout <= chosen.heartbeat)
+        throw clusterkit::UsageError("--hang-timeout-ms must be longer than --heartbeat-ms, or 0");
+    if (chosen.backoff_max < chosen.backoff) throw clusterkit::UsageError("--backoff-max-ms must be at least --backoff-ms");
+    return chosen;
+}
+
+Supervision::Supervision(boost::asio::io_context& context, Options options)
+    : options_(options), check_timer_(context) {}
+
+void Supervision::configure(clusterkit::SupervisorConfig& config) {
+    config.max_restarts = options_.max_restarts;
+    config.within = options_.within;
+    config.worker_environment.emplace_back("CLUSTERKIT_HEARTBEAT_MS", std::to_string(options_.heartbeat.count()));
+    if (options_.memory_limit_mb > 0) {
+        const auto bytes = static_cast<std::size_t>(options_.memory_limit_mb) * 1024 * 1024;
+        config.in_child = [bytes] { return limit_memory(bytes); };
+    }
+    config.environment_for = [this](int id) { return environment_for(id); };
+    config.restart_delay = [this](const clusterkit::WorkerRef& dead) { return restart_delay(dead); };
+    config.on_message = [this](const auto& worker, const auto& event) { on_message(worker, event); };
+    config.on_exit = [this](const auto& worker, const auto&) { health_.erase(worker.pid); };
+    config.on_stop = [this, next = std::move(config.on_stop)] {
+        stopped_ = true;
+        check_timer_.cancel();
+        if (next) next();
+    };
+}
+
+void Supervision::watch(lesson07::Reloader& server) {
+    server_ = &server;
+    check_later();
+}
+
+void Supervision::on_message(const clusterkit::WorkerRef& worker, const clusterkit::Event& event) {
+    const auto health = health_.find(worker.pid);
+    if (event.name == "ready") {
+        health_[worker.pid] = Health{Clock::now(), 0};
+        started_well_.insert(worker.id);
+    } else if (health == health_.end()) {
+        return;
+    } else if (event.name == "beat") {
+        health->second.last_beat = Clock::now();
+    } else if (event.name == "retire" && event.has("requests")) {
+        health->second.asked_to_retire = std::max(1LL, event.number("requests"));
+    }
+}
+
+//tag::budget[]
+clusterkit::Environment Supervision::environment_for(int) {
+    // TODO(lesson 08): with --max-requests, give the worker about to start a request budget of its own in
+    // CLUSTERKIT_MAX_REQUESTS: options_.max_requests plus a random 0 to options_.jitter more, drawn for
+    // each worker (random_), so that workers started together do not all retire together.
+    return {};
+}
+//end::budget[]
+
+//tag::backoff[]
+milliseconds Supervision::restart_delay([[maybe_unused]] const clusterkit::WorkerRef& dead) {
+    // TODO(lesson 08): how long the worker of `dead.id` waits before it is started again. The first restart
+    // is at once; each restart after it waits options_.backoff, then twice as long each time, up to
+    // options_.backoff_max (delays_ keeps the next delay per id). Once a worker of this id has said ready
+    // (started_well_), its id starts over: at once. Print `backoff id=I ms=D` for every delay you return.
+    return milliseconds::zero();
+}
+//end::backoff[]
+
+void Supervision::check_later() {
+    if (stopped_) return;
+    check_timer_.expires_after(options_.heartbeat);
+    check_timer_.async_wait([this](boost::system::error_code error) {
+        if (error) return;
+        check();
+        check_later();
+    });
+}
+
+// Hung workers first, whatever else is under way; then at most one recycle at a time, as lesson 07 replaces.
+void Supervision::check() {
+    check_heartbeats(Clock::now());
+    if (!server_->busy()) check_memory() || check_requests();
+}
+
+//tag::heartbeats[]
+void Supervision::check_heartbeats([[maybe_unused]] Clock::time_point now) {
+    // TODO(lesson 08): unless --hang-timeout-ms is 0, find every serving worker that said ready (health_) and
+    // has not beaten for longer than options_.hang_timeout. Print `recycle id=I pid=P reason=timeout
+    // silent-ms=S`, forget its health, and end it so that the supervisor replaces it. (Can it still drain?)
+}
+//end::heartbeats[]
+
+//tag::memory[]
+bool Supervision::check_memory() {
+    // TODO(lesson 08): with --max-rss-mb, recycle the first serving worker that said ready whose resident set
+    // (resident_kb()) is larger than options_.max_rss_mb, as check_requests() does for its reason: reason
+    // `rss`, and its resident set as `rss-kb=K`. True if it recycled one.
+    return false;
+}
+//end::memory[]
+
+bool Supervision::check_requests() {
+    for (const auto& worker : server_->supervisor().serving()) {
+        const auto health = health_.find(worker.pid);
+        if (health == health_.end() || health->second.asked_to_retire == 0) continue;
+        recycle(worker, "requests", {"requests", health->second.asked_to_retire});
+        return true;
+    }
+    return false;
+}
+
+// Lesson 07's replacement of one worker: its successor is ready before it drains.
+void Supervision::recycle(const clusterkit::WorkerRef& worker, std::string_view reason, const clusterkit::Field& measure) {
+    emit("recycle", {{"id", worker.id}, {"pid", worker.pid}, {"reason", reason}, measure});
+    server_->replace(worker.id, [](bool) {});
+}
+
+}  // namespace lesson08
