@@ -15,6 +15,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -32,6 +33,7 @@ public:
 
 private:
     void wait_for_request();
+    void wait_for_bytes(std::chrono::steady_clock::duration timeout);
     void read_request();
     void on_read(boost::system::error_code error);
     void work_then_send(Answer answer);
@@ -45,7 +47,8 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     Response response_;  // lives here while async_write sends it
     Server& server_;
-    bool busy_ = false;  // a request is arriving, being worked on or being answered
+    bool busy_ = false;      // a request is arriving, being worked on or being answered
+    bool answered_ = false;  // it has answered a request: between two requests it is idle, not before the first
 };
 
 }  // namespace lesson06

@@ -235,11 +235,11 @@ TEST_CASE("a new worker that never says ready within --ready-timeout-ms aborts t
     // The old worker still serves: with one worker, nobody else could answer.
     check_answered_by(server, server.pids());
     CHECK(server.find("exit", {{"pid", server.workers.at(1)}}) < 0);
-    const auto errors = server.program.stderr_text();
+    stop_cleanly(server);  // stderr is read to its end only then
+    const auto& errors = server.program.stderr_text();
     CHECK(errors.starts_with("lesson07: error: new worker 1 (pid " + std::to_string(successor) +
                              ") was not ready within 300 ms"));
     CHECK(std::ranges::count(errors, '\n') == 1);
-    stop_cleanly(server);
 }
 
 TEST_CASE("a new worker that dies at start or cannot be started aborts the reload and the old workers serve on",
@@ -263,10 +263,10 @@ TEST_CASE("a new worker that dies at start or cannot be started aborts the reloa
     REQUIRE(abort.has_value());
     CHECK(abort->name == "reload-abort");
     check_answered_by(server, server.pids());
+    CHECK_FALSE(has_bit_the_dust(server));  // a new worker that failed is not restarted
+    stop_cleanly(server);  // stderr is read to its end only then
     CHECK(server.program.stderr_text().starts_with(expected_error));
     CHECK(std::ranges::count(server.program.stderr_text(), '\n') == 1);
-    CHECK_FALSE(has_bit_the_dust(server));  // a new worker that failed is not restarted
-    stop_cleanly(server);
 }
 
 TEST_CASE("a SIGHUP during a reload is queued, at most one, and reloads never overlap", "[07][queue]") {

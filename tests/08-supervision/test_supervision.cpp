@@ -175,14 +175,15 @@ TEST_CASE("with --max-requests N and --jitter J each worker is recycled after it
 }
 
 TEST_CASE("a worker that stops sending heartbeats is killed after --hang-timeout-ms and replaced", "[08][hang]") {
-    Server server(2, {"--heartbeat-ms", "50", "--hang-timeout-ms", "300", "--grace-ms", "30000"});
+    // A timeout long enough that a busy machine never starves the healthy worker of a beat for that long.
+    Server server(2, {"--heartbeat-ms", "100", "--hang-timeout-ms", "1500", "--grace-ms", "30000"});
     HttpClient stuck(server.port);
     stuck.send_request("GET", "/hang");
     const auto recycle = server.program.wait_for_event("recycle");
     INFO(server.program.transcript());
     REQUIRE(recycle.has_value());
     CHECK(recycle->text("reason") == "timeout");
-    CHECK(recycle->number("silent-ms") > 300);
+    CHECK(recycle->number("silent-ms") > 1500);
     const auto hung = static_cast<pid_t>(recycle->number("pid"));
     const auto id = recycle->number("id");
     REQUIRE(server.workers.at(id) == hung);
