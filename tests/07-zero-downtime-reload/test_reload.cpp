@@ -23,11 +23,12 @@ namespace {
 
 constexpr std::string_view greeting = "<h1>Hi \xF0\x9F\x91\x8B</h1>";  // the seed's page: <h1>Hi 👋</h1>
 
-// lesson07 on a free port, listening, with all its workers ready.
+// lesson07 on a free port, listening, with all its workers accepting (each says so on stdout: lesson 06's
+// `worker id=I pid=P`; the primary's `ready` lines are the first test's business).
 struct Server {
     Program program;
     unsigned short port = 0;
-    std::map<long long, pid_t> workers;  // the pid of each id, from the `ready` lines
+    std::map<long long, pid_t> workers;  // the pid of each id, from the workers' lines
 
     explicit Server(int count, std::vector<std::string> more = {})
         : program("lesson07", {.args = with_workers(count, std::move(more))}) {
@@ -36,10 +37,10 @@ struct Server {
         REQUIRE(listening.has_value());
         port = static_cast<unsigned short>(listening->number("port"));
         for (int i = 0; i < count; ++i) {
-            const auto ready = program.wait_for_event("ready");
+            const auto accepting = program.wait_for_event("worker");
             INFO(program.transcript());
-            REQUIRE(ready.has_value());
-            workers[ready->number("id")] = static_cast<pid_t>(ready->number("pid"));
+            REQUIRE(accepting.has_value());
+            workers[accepting->number("id")] = static_cast<pid_t>(accepting->number("pid"));
         }
     }
 
@@ -57,11 +58,11 @@ struct Server {
         if (at < 0) return {0, -1};
         return {static_cast<pid_t>(Event::parse(program.stdout_lines()[static_cast<std::size_t>(at)].text)->number("pid")), at};
     }
-    // Waits for the `exit` line of `pid`.
-    bool wait_for_exit_of(pid_t pid) {
-        if (find("exit", {{"pid", pid}}) >= 0) return true;
-        return program.wait_for_event_with("exit", {{"pid", pid}}).has_value();
+    // Waits for the event line `name` with these fields, or finds it among the lines already read.
+    bool saw(std::string_view name, const std::vector<Field>& fields) {
+        return find(name, fields) >= 0 || program.wait_for_event_with(name, fields).has_value();
     }
+    bool wait_for_exit_of(pid_t pid) { return saw("exit", {{"pid", pid}}); }
 
     static std::vector<std::string> with_workers(int count, std::vector<std::string> more) {
         std::vector<std::string> args{"--workers", std::to_string(count), "--port", "0"};
@@ -104,6 +105,7 @@ void check_answered_by(const Server& server, const std::set<pid_t>& pids) {
 
 TEST_CASE("every worker says ready once it accepts, and the primary prints ready id=I pid=P for it", "[07][ready]") {
     Server server(2);
+    for (const auto& [id, pid] : server.workers) REQUIRE(server.saw("ready", {{"id", id}, {"pid", pid}}));
     INFO(server.program.transcript());
     for (const auto& [id, pid] : server.workers) {
         const long online = server.find("online", {{"id", id}, {"pid", pid}});
@@ -117,10 +119,10 @@ TEST_CASE("every worker says ready once it accepts, and the primary prints ready
 
     // A replacement after a crash says ready too.
     REQUIRE(signal_descendant(server.workers.at(2), SIGKILL));
-    const auto online = server.program.wait_for_event_with("online", {{"id", 2}});
-    REQUIRE(online.has_value());
-    const auto replacement = online->number("pid");
-    CHECK(server.program.wait_for_event_with("ready", {{"id", 2}, {"pid", replacement}}).has_value());
+    REQUIRE(server.wait_for_exit_of(server.workers.at(2)));
+    const auto fork = server.program.wait_for_event_with("fork", {{"id", 2}});  // the first after that exit
+    REQUIRE(fork.has_value());
+    CHECK(server.saw("ready", {{"id", 2}, {"pid", fork->number("pid")}}));
     stop_cleanly(server);
 }
 
@@ -307,6 +309,7 @@ TEST_CASE("while a new worker starts the old one serves, and SIGTERM then stops 
     release.deploy(release.script("gated", gate.wait_then_exec(program_path("lesson07-worker"))));
 
     server.program.send_signal(SIGHUP);
+    REQUIRE(server.program.wait_for_event_with("reload-begin", {{"generation", 1}}).has_value());
     const auto fork = server.program.wait_for_event_with("fork", {{"id", 1}});
     INFO(server.program.transcript());
     REQUIRE(fork.has_value());
