@@ -20,7 +20,7 @@ namespace {
 constexpr auto idle_timeout = std::chrono::seconds(30);   // between requests on a keep-alive connection
 constexpr auto read_timeout = std::chrono::seconds(30);   // to send a whole request once it has begun
 constexpr auto send_timeout = std::chrono::seconds(30);   // to take a whole response
-constexpr auto first_request_wait = std::chrono::seconds(1);  // draining: for a new connection's first request
+constexpr auto drain_linger = std::chrono::seconds(1);    // draining: for an idle connection's next request
 constexpr auto work_slice = std::chrono::milliseconds(5);  // /work burns CPU in slices; the loop runs between
 constexpr std::size_t max_body = 64 * 1024;
 
@@ -51,11 +51,9 @@ void Session::start() { wait_for_request(); }
 void Session::wait_for_request() {
     busy_ = false;
     if (buffer_.size() > 0) return read_request();  // the client already sent the next request with the last
-    error_code ignored;
-    const bool sent = stream_.socket().available(ignored) > 0;  // then it was sent before we stopped: answered
-    if (server_.draining() && answered_ && !sent) return close();
-    // A new connection is not idle: its client connected to send a request. Draining, it gets a moment.
-    wait_for_bytes(server_.draining() ? std::chrono::steady_clock::duration(first_request_wait) : idle_timeout);
+    // Draining, an idle connection gets a moment for one more request, answered with `Connection: close`: its
+    // client may be sending it right now, and closing under it would fail that request.
+    wait_for_bytes(server_.draining() ? drain_linger : idle_timeout);
 }
 
 void Session::wait_for_bytes(std::chrono::steady_clock::duration timeout) {
@@ -122,7 +120,6 @@ void Session::send(Response response) {
 }
 
 void Session::on_sent(error_code error) {
-    answered_ = true;
     if (error || !response_.keep_alive()) return close();
     wait_for_request();
 }
@@ -137,10 +134,9 @@ void Session::close_if_idle() {
     // Bytes of a request that the kernel holds for us count as a request in flight: the client sent it
     // before we stopped. (wait_for_request() never takes them out of the kernel, so this is the whole truth.)
     error_code ignored;
-    if (busy_ || stream_.socket().available(ignored) > 0) return;
-    if (answered_) return close();  // between two requests: an HTTP client retries on a new connection
-    // Accepted, but its first request is not here yet: the client may be sending it now. It gets a moment.
-    idle_timer_.expires_after(first_request_wait);
+    if (busy_ || stream_.socket().available(ignored) > 0) return;  // answered first, then closed
+    // Idle: the client may be sending its next request right now. It gets a moment, then the connection closes.
+    idle_timer_.expires_after(drain_linger);
     idle_timer_.async_wait([self = shared_from_this()](error_code error) {
         if (!error) self->close();
     });

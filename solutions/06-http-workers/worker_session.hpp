@@ -3,7 +3,8 @@
 // A Session reads requests one after another on its connection (keep-alive), answers each (worker_routes.hpp)
 // with the worker's pid in X-Worker-Pid, and ends when the client closes, asks for `Connection: close`, sends
 // something that is not HTTP (400, then close), or stays silent too long. A failure on one connection never
-// touches another, nor the worker. While the Server drains, the answer in flight is the last one.
+// touches another, nor the worker. While the Server drains, the answer in flight is the last one, and an idle
+// connection gets a moment (a second) for one more request before it is closed.
 #pragma once
 
 #include "worker_routes.hpp"
@@ -47,8 +48,7 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     Response response_;  // lives here while async_write sends it
     Server& server_;
-    bool busy_ = false;      // a request is arriving, being worked on or being answered
-    bool answered_ = false;  // it has answered a request: between two requests it is idle, not before the first
+    bool busy_ = false;  // a request is arriving, being worked on or being answered
 };
 
 }  // namespace lesson06

@@ -5,9 +5,10 @@
 // answers them (worker_routes.hpp). This file knows a session only as a Connection, which keeps Beast, slow to
 // compile, out of it: an edit here rebuilds in seconds.
 //
-// drain(), on SIGTERM: stop accepting; close the connections that wait for a request; let those with a
-// request in flight finish it and send the response (with `Connection: close`). When the last one has ended
-// the event loop runs out of work and the worker exits 0.
+// drain(), on SIGTERM: stop accepting; close the connections that wait for a request once they have waited a
+// moment more (a request may be on its way); let those with a request in flight finish it and send the
+// response (with `Connection: close`). When the last one has ended the event loop runs out of work and the
+// worker exits 0.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -23,7 +24,8 @@ class Server;
 // One connection, as the Server sees it.
 class Connection {
 public:
-    // For drain(): closes the connection unless a request is in flight (being read, worked on or answered).
+    // For drain(): closes the connection once it has stayed idle a moment more, or after the answer to the
+    // request in flight (being read, worked on or answered).
     virtual void close_if_idle() = 0;
 
 protected:
