@@ -85,7 +85,7 @@ TEST_CASE("GET / answers 200 with the seed's page as text/html and the worker's 
     stop_cleanly(server);
 }
 
-TEST_CASE("an unknown path is 404 and a method other than GET or HEAD is 405 with Allow: GET, HEAD", "[06][http]") {
+TEST_CASE("an unknown path is 404 and a method other than GET or HEAD is 405 with an Allow header naming both", "[06][http]") {
     Server server(1);
     HttpClient client(server.port);
     SECTION("404") {
