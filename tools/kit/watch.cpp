@@ -131,11 +131,11 @@ int command_watch(const Args& args) {
     Watcher watcher(folder);
     std::ofstream(current_lesson_file(root)) << lesson->number << '\n';
 
-    const TestOptions test_options{.stop_at_first_failure = values.count("all") == 0};
+    const RunOptions run_options{.stop_at_first_failure = values.count("all") == 0};
     const bool color = terminal_wants_color();
     do {
         if (color) std::cout << "\033[2J\033[H";  // clear the screen, cursor home
-        const auto check = check_lesson(build, *lesson, test_options, false, true);
+        const auto check = check_lesson(build, *lesson, run_options, false, true);
         if (interrupted()) break;
         print_verdict(std::cout, root, *lesson, check, {.verbose = false, .color = color});
         std::cout << "\nkit watch: verifying lesson " << lesson->number << " again each time you save a file in "
