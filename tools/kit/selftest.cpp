@@ -1,5 +1,6 @@
-// kit selftest: what CI runs (.ci/run): every test on the reference solutions (CMake's solutions workflow:
-// configure, build, ctest), then the mutant check, with their own output.
+// kit selftest: what CI runs (.ci/run): kit lint (the generated lists, no answer line in a release, the
+// lesson texts' shape), every test on the reference solutions (CMake's solutions workflow: configure, build,
+// ctest), then the mutant check, with their own output.
 #include "args.hpp"
 #include "commands.hpp"
 #include "exec.hpp"
@@ -12,6 +13,8 @@ namespace clusterkit::kit {
 int command_selftest(const Args& args) {
     po::options_description options("options");
     parse_args(args, "selftest", options);
+    // The lesson texts' shape is pending until they are restructured (issue 18): then this flag goes.
+    if (const int lint = command_lint({"--shape-pending"}); lint != 0) return lint;
     const auto root = kit_root();
     fs::create_directories(root / "build");
     const auto workflow = run_in_terminal({find_program("cmake"), {"--workflow", "--preset", "solutions"}, root});
