@@ -18,13 +18,6 @@ constexpr std::size_t long_answer = 40;            // a line this long answers o
 constexpr int idiom_files = 2;                     // a line in this many source files of the kit is an idiom
 constexpr std::uintmax_t largest_text = 1u << 20;  // bytes: larger files are not text a student reads
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
 bool is_source(const std::string& file) {
     return file.ends_with(".cpp") || file.ends_with(".hpp") || file.ends_with(".h");
 }

@@ -35,6 +35,20 @@ po::variables_map parse_args(const Args& args, const std::string& usage, po::opt
     return parsed(usage, options, [&] { return po::command_line_parser(args).options(options).positional(positional).run(); });
 }
 
+po::options_description lesson_check_options() {
+    po::options_description options("options");
+    options.add_options()
+        ("lesson", po::value<std::string>(), "the lesson: 01, 1 or 01-fork-per-cpu (default: the first not passing)")
+        ("all", "run every check, not only up to the first failing one");
+    return options;
+}
+
+po::positional_options_description lesson_word() {
+    po::positional_options_description positional;
+    positional.add("lesson", 1);
+    return positional;
+}
+
 po::variables_map parse_args_and_rest(const Args& args, const std::string& usage, po::options_description options,
                                       std::vector<std::string>& rest) {
     options.add_options()("help,h", "show this help");

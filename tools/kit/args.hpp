@@ -18,6 +18,10 @@ namespace po = boost::program_options;
 po::variables_map parse_args(const Args& args, const std::string& usage, po::options_description options,
                              const po::positional_options_description& positional = {});
 
+// What the commands that check a lesson share (verify, watch): the lesson as an optional first word, and --all.
+po::options_description lesson_check_options();
+po::positional_options_description lesson_word();
+
 // The same for a command that runs a program with words of its own (`kit run 01 --workers 3`): every word
 // that is not one of `options`, in order, and everything after "--", goes to `rest`.
 po::variables_map parse_args_and_rest(const Args& args, const std::string& usage, po::options_description options,

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <sstream>
 
 namespace clusterkit::kit {
 
@@ -24,9 +23,8 @@ std::optional<bool> untouched(const fs::path& root, const fs::path& tree, const 
         const auto git = find_program("git");
         const std::string shipped = "starter/" + lesson.slug;
         std::vector<std::string> names;
-        std::istringstream listed(run_for_output({git, {"ls-tree", "--name-only", "HEAD", shipped + "/"}, root}));
-        for (std::string path; std::getline(listed, path);)
-            if (!path.empty()) names.push_back(fs::path(path).filename().string());
+        for (const auto& path : nonempty_lines(run_for_output({git, {"ls-tree", "--name-only", "HEAD", shipped + "/"}, root})))
+            names.push_back(fs::path(path).filename().string());
         if (names.empty()) return std::nullopt;
         const auto folder = tree / lesson.slug;
         if (!fs::is_directory(folder)) return false;

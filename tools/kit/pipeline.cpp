@@ -24,14 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::vector<std::string> nonempty_lines(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) lines.push_back(line);
-    return lines;
-}
-
 bool exited_zero(const std::optional<WaitStatus>& status) {
     return status && !status->killed_by_signal && status->code == 0;
 }

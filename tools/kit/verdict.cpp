@@ -15,14 +15,6 @@ constexpr std::size_t max_line = 150;  // longer lines are cut
 constexpr std::size_t keep_head = 10;  // of a long block of output: the first lines...
 constexpr std::size_t keep_tail = 4;   // ...and the last ones
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
-    return lines;
-}
-
 std::string cut(std::string line) {
     if (line.size() > max_line) line = line.substr(0, max_line) + " ...";
     return line;
@@ -51,7 +43,7 @@ void add_run(std::vector<std::string>& out, const record::ProgramRun& run) {
     out.push_back(stdout_lines.empty() ? "  stdout: (nothing)" : "  stdout:");
     add_block(out, stdout_lines, "    ");
     if (run.lines_dropped > 0) out.push_back("    (and " + std::to_string(run.lines_dropped) + " more lines)");
-    const auto errors = lines_of(run.stderr_text);
+    const auto errors = nonempty_lines(run.stderr_text);
     out.push_back(errors.empty() ? "  stderr: (nothing)" : "  stderr:");
     add_block(out, errors, "    ");
     if (!run.left_behind.empty()) out.push_back("  left behind: " + run.left_behind);
@@ -104,7 +96,7 @@ std::vector<std::string> failure_lines(const CaseResult& result, const fs::path&
         std::string sections;
         for (const auto& section : failure.sections) sections += (sections.empty() ? "" : " > ") + section;
         if (!sections.empty()) out.push_back("in:        " + sections);
-        for (const auto& message : failure.messages) add_block(out, lines_of(message.text), "note: ");
+        for (const auto& message : failure.messages) add_block(out, nonempty_lines(message.text), "note: ");
     }
     if (const auto* run = run_of_interest(result)) add_run(out, *run);
     if (failures.size() > 1)
@@ -143,7 +135,7 @@ void print_verdict(std::ostream& out, const fs::path& root, const Lesson& lesson
 
     if (check.state == State::not_building) {
         out << paint("31", "  your code does not build.") << " The compiler's first error:\n\n";
-        for (const auto& line : lines_of(check.build.first_error)) out << "    " << line << '\n';
+        for (const auto& line : nonempty_lines(check.build.first_error)) out << "    " << line << '\n';
         out << "\n  (the whole build log: " << fs::relative(check.build.log, root).string() << ")\n";
         return;
     }
@@ -166,7 +158,7 @@ void print_verdict(std::ostream& out, const fs::path& root, const Lesson& lesson
             out << "  read:      " << pointer << '\n';
         if (options.verbose) {
             out << "\n  the test program's own output:\n";
-            for (const auto& line : lines_of(result.output)) out << "    " << line << '\n';
+            for (const auto& line : nonempty_lines(result.output)) out << "    " << line << '\n';
         }
     }
 

@@ -39,15 +39,11 @@ void draw_verify_timeline(const LessonCheck& check, const fs::path& svg) {
 }  // namespace
 
 int command_verify(const Args& args) {
-    po::options_description options("options");
+    auto options = lesson_check_options();
     options.add_options()
-        ("lesson", po::value<std::string>(), "the lesson: 01, 1 or 01-fork-per-cpu (default: the first not passing)")
-        ("all", "run every check, not only up to the first failing one")
-        ("verbose", "show the build's and the tests' whole output")
+        ("verbose", "show the build's and the test programs' whole output")
         ("timeline", po::value<std::string>(), "draw the processes of the first failing check's run as an SVG file");
-    po::positional_options_description positional;
-    positional.add("lesson", 1);
-    const auto values = parse_args(args, "verify [NN] [--all] [--verbose] [--timeline FILE.svg]", options, positional);
+    const auto values = parse_args(args, "verify [NN] [--all] [--verbose] [--timeline FILE.svg]", options, lesson_word());
 
     catch_interrupts();
     const auto root = kit_root();

@@ -107,13 +107,7 @@ private:
 }  // namespace
 
 int command_watch(const Args& args) {
-    po::options_description options("options");
-    options.add_options()
-        ("lesson", po::value<std::string>(), "the lesson: 01, 1 or 01-fork-per-cpu (default: the first not passing)")
-        ("all", "run every check, not only up to the first failing one");
-    po::positional_options_description positional;
-    positional.add("lesson", 1);
-    const auto values = parse_args(args, "watch [NN] [--all]", options, positional);
+    const auto values = parse_args(args, "watch [NN] [--all]", lesson_check_options(), lesson_word());
 
     catch_interrupts();
     const auto root = kit_root();
