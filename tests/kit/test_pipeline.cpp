@@ -65,12 +65,12 @@ TEST_CASE("a failed check is recorded with its macro, expression, expansion, pla
     CHECK(failure.expression == "run.status_is_code(0)");
     CHECK(failure.expansion == "false");
     CHECK(failure.file.ends_with("tests/kit/record_sample.cpp"));
-    CHECK(failure.line == 20);
+    CHECK(failure.line == 19);
     REQUIRE(failure.messages.size() == 1);
     // The transcript in the message is not repeated: the message names the run it came from.
     CHECK(failure.messages.front().run == 1);
     CHECK(failure.messages.front().text == "the child, with its transcript:\n");
-    CHECK(result.record.failures[1].expansion == "3 == 99");
+    CHECK(result.record.failures[1].expansion == "4 == 99");
 }
 
 TEST_CASE("a program run is recorded with its command, timed stdout lines, stderr and how it ended",
@@ -101,7 +101,7 @@ TEST_CASE("the verdict shows what was expected, what came, the program's output 
     CHECK(has_line(lines, "    arg[3]=3"));
     CHECK(has_line(lines, "  stderr: (nothing)"));
     CHECK(has_line(lines, "(and 1 more failed assertion(s) in this check)"));
-    CHECK(lines.back() == "the check: tests/kit/record_sample.cpp:20");
+    CHECK(lines.back() == "the check: tests/kit/record_sample.cpp:19");
     CHECK(std::ranges::count_if(lines, [](const auto& line) { return line.starts_with("your program: "); }) == 1);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 using namespace clusterkit::kit;
+namespace record = clusterkit::record;
 
 namespace {
 

@@ -28,49 +28,49 @@ inline constexpr const char* file_variable = "CLUSTERKIT_RESULT_FILE";
 
 struct TimedLine {
     double ms = 0;  // when the test read the line, in milliseconds since the program started
-    std::string text;
+    std::string text{};
 };
 
 // One program the test started (tests/support/program.hpp), from its start to its teardown.
 struct ProgramRun {
     int number = 0;                // 1, 2, ... in the order the test case started them
-    std::string command;           // "lesson03 --workers 2"
+    std::string command{};           // "lesson03 --workers 2"
     pid_t pid = 0;
     double started_ms = 0;         // since the test case started
-    std::vector<TimedLine> lines;  // its stdout, line by line
+    std::vector<TimedLine> lines{};  // its stdout, line by line
     std::size_t lines_dropped = 0; // stdout lines beyond the ones kept
-    std::string stderr_text;
-    std::string ended;             // "exited with code 0", "killed by SIGKILL", "still running when the test ended it"
-    std::string left_behind;       // the processes it left when it ended, if the test looked: "4242 (lesson01) zombie, ..."
+    std::string stderr_text{};
+    std::string ended{};             // "exited with code 0", "killed by SIGKILL", "still running when the test ended it"
+    std::string left_behind{};       // the processes it left when it ended, if the test looked: "4242 (lesson01) zombie, ..."
 };
 
 // An INFO()/CAPTURE() message of a failed assertion. A message that held a program's transcript
 // (Program::transcript(), Run::transcript()) names that run instead of repeating it: `run` is its number,
 // and `text` is what the message said besides.
 struct Message {
-    std::string text;
+    std::string text{};
     int run = 0;  // 0: no transcript in it
 };
 
 struct Failure {
-    std::string macro;        // "REQUIRE", "CHECK_FALSE"; "" for an exception thrown outside an assertion
-    std::string expression;   // "run.status_is_code(0)"
-    std::string expansion;    // "false", "0 == 3"
-    std::string message;      // an exception's what(), FAIL()'s text, a fatal signal's name
-    std::string file;
+    std::string macro{};        // "REQUIRE", "CHECK_FALSE"; "" for an exception thrown outside an assertion
+    std::string expression{};   // "run.status_is_code(0)"
+    std::string expansion{};    // "false", "0 == 3"
+    std::string message{};      // an exception's what(), FAIL()'s text, a fatal signal's name
+    std::string file{};
     int line = 0;
-    std::vector<std::string> sections;  // the SECTION()s it was in, outermost first
-    std::vector<Message> messages;
+    std::vector<std::string> sections{};  // the SECTION()s it was in, outermost first
+    std::vector<Message> messages{};
     double ms = 0;            // since the test case started
 };
 
 struct CaseRecord {
-    std::string name;
+    std::string name{};
     bool ended = false;       // false: the test binary died during the case (no "end" line)
     bool passed = false;
     double seconds = 0;
-    std::vector<Failure> failures;
-    std::vector<ProgramRun> runs;
+    std::vector<Failure> failures{};
+    std::vector<ProgramRun> runs{};
 };
 
 // Reading (the kit): every test case of a record file's text, in order. Lines that are not records (the half

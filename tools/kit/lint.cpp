@@ -226,10 +226,9 @@ std::map<std::string, int> todos_of(const fs::path& root, const Lesson& lesson) 
     const auto folder = root / "starter" / lesson.slug;
     if (!fs::is_directory(folder)) return todos;
     for (const auto& entry : fs::directory_iterator(folder)) {
-        const auto text = read_file(entry.path());
-        const std::string mark = "TODO(lesson " + lesson.number + ")";
+        const std::string mark = "// TODO(lesson " + lesson.number + ")";
         int count = 0;
-        for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at + 1)) ++count;
+        for (const auto& line : lines_of(read_file(entry.path()))) count += normalized(line).starts_with(mark) ? 1 : 0;
         if (count > 0) todos[entry.path().filename().string()] = count;
     }
     return todos;

@@ -37,7 +37,7 @@ struct CaseRun {
 // What the runner saw. The test's record is its own data; `problems` is what the runner found wrong around
 // it (the deadline, processes or objects left behind).
 struct RunnerResult {
-    std::optional<WaitStatus> status;   // how the test binary ended; std::nullopt: it did not start
+    std::optional<WaitStatus> status{}; // how the test binary ended; std::nullopt: it did not start
     std::string start_error{};
     bool timed_out = false;
     std::string record{};               // the text of the record file (CLUSTERKIT_RESULT_FILE); "" if none
