@@ -132,6 +132,10 @@ std::vector<HintLadder> parse_hints(std::string_view markdown) {
         std::erase_if(ladder.rungs, [](const std::string& rung) { return rung == "\n"; });
     }
     std::erase_if(ladders, [](const HintLadder& ladder) { return ladder.rungs.empty(); });
+    // Two sections with one key (an old flat file: "## Hint 1", "## Hint 2"): keep each one reachable.
+    std::map<std::string, int> times;
+    for (auto& ladder : ladders)
+        if (const int seen_before = times[ladder.key]++; seen_before > 0) ladder.key += "#" + std::to_string(seen_before + 1);
     return ladders;
 }
 

@@ -6,7 +6,8 @@
 //     ...
 //
 // A section's key is its heading's first word without backticks, a trailing ':', "()" or ".cpp":
-// "## `Supervisor::watch()`" is "Supervisor::watch", "## copies.cpp: the worker's loop" is "copies".
+// "## `Supervisor::watch()`" is "Supervisor::watch", "## copies.cpp: the worker's loop" is "copies". A key that
+// comes again gets "#2", "#3" (an old file's "## Hint 1", "## Hint 2" then still work, one rung each).
 #pragma once
 
 #include <string>
