@@ -26,7 +26,7 @@ const std::map<std::string, Command, std::less<>>& commands() {
         {"list", {command_list, "list                 every lesson of your code with its state, and your progress"}},
         {"verify", {command_verify, "verify [NN]          build and test lesson NN (default: the first one not passing)"}},
         {"watch", {command_watch, "watch [NN]           verify again each time you save a file of the lesson"}},
-        {"hint", {command_hint, "hint NN              the next hint for lesson NN (one more each time)"}},
+        {"hint", {command_hint, "hint NN [TODO]       the next hint for a TODO of lesson NN (one more each time)"}},
         {"run", {command_run, "run NN [ARGS]        build and run your program for lesson NN (--solution: the reference)"}},
         {"reset", {command_reset, "reset NN             restore lesson NN's starter files from git (asks first)"}},
         {"selftest", {command_selftest, "selftest             lint, every test on the reference solutions, then the mutant check (CI)"}},

@@ -229,8 +229,9 @@ std::string timeline_svg(const record::ProgramRun& run) {
                         << "</rect>\n";
                 }
                 const char* label_class = span.by_signal ? "signal-label" : (span.code != 0 ? "failure-label" : "label");
-                svg << "<text class=\"" << label_class << "\" x=\"" << number(ex + 4) << "\" y=\"" << number(y + 17)
-                    << "\">" << escape(span.exit_field) << "</text>\n";
+                // Left of the exit mark, under the span that ended: the replacement's arc goes right.
+                svg << "<text class=\"" << label_class << "\" x=\"" << number(ex - 7) << "\" y=\"" << number(y + 17)
+                    << "\" text-anchor=\"end\">" << escape(span.exit_field) << "</text>\n";
                 previous_exit = span.exit;
             }
         }
