@@ -1,4 +1,4 @@
-// kit lint [--write] [--shape-pending]: the checks that keep what is written once from being copied by hand,
+// kit lint [--write]: the checks that keep what is written once from being copied by hand,
 // and that keep answers out of what students get. `kit selftest` runs it first (so CI does).
 //
 //   answers  no file of a student release (lesson texts, hints, docs, lib/, tests) holds an answer line
@@ -12,8 +12,7 @@
 //   shape    each lesson text: a top summary before the first `##` (what you build, the files with TODOs
 //            and how many, `./kit verify NN`), at most 1,200 words before "## Your task", a picture (.svg)
 //            beside it that exists and that it shows, its `tests` and `events` blocks.
-// Every problem is one line: file, rule, numbers. --shape-pending reports shape problems as pending without
-// failing, until the lesson texts are restructured (issue 18); nothing else can be skipped.
+// Every problem is one line: file, rule, numbers. Nothing can be skipped.
 #include "answers.hpp"
 #include "args.hpp"
 #include "commands.hpp"
@@ -292,12 +291,9 @@ void check_shape(const fs::path& root, const Lesson& lesson, const std::vector<s
 
 int command_lint(const Args& args) {
     po::options_description options("options");
-    options.add_options()
-        ("write", "rewrite every generated block from its source")
-        ("shape-pending", "report the lesson texts' shape problems as pending, without failing (until issue 18 lands)");
-    const auto values = parse_args(args, "lint [--write] [--shape-pending]", options);
+    options.add_options()("write", "rewrite every generated block from its source");
+    const auto values = parse_args(args, "lint [--write]", options);
     const bool write = values.count("write") > 0;
-    const bool shape_pending = values.count("shape-pending") > 0;
     const auto root = kit_root();
     const auto lessons = read_lessons(root);
     const auto files = release_files(root);
@@ -313,23 +309,18 @@ int command_lint(const Args& args) {
     if (std::ranges::find(blocks["README.md"], "lessons") == blocks["README.md"].end())
         problems.push_back({"README.md", "lists", "has no `lessons` block (the lesson table)"});
 
-    std::vector<Problem> shape;
     for (const auto& lesson : lessons) {
         if (!fs::exists(lesson.text(root))) {
             problems.push_back({"lessons/" + lesson.slug + "/README.md", "shape", "the lesson text does not exist"});
             continue;
         }
-        check_shape(root, lesson, blocks["lessons/" + lesson.slug + "/README.md"], shape_pending ? shape : problems);
+        check_shape(root, lesson, blocks["lessons/" + lesson.slug + "/README.md"], problems);
     }
 
     for (const auto& problem : problems) std::cout << "kit lint: " << problem.where << ": " << problem.rule << ": " << problem.what << '\n';
-    for (const auto& problem : shape)
-        std::cout << "kit lint: pending: " << problem.where << ": " << problem.rule << ": " << problem.what << '\n';
     std::cout << "kit lint: " << files.size() << " files of the release checked for answer lines, " << blocks.size()
               << " Markdown files for generated blocks, " << lessons.size() << " lesson texts for their shape: "
               << (problems.empty() ? "OK" : std::to_string(problems.size()) + " problem(s)");
-    if (!shape.empty())
-        std::cout << "; " << shape.size() << " shape problem(s) pending (--shape-pending, until the lesson texts are restructured)";
     std::cout << '\n';
     return problems.empty() ? exit_status::ok : exit_status::failure;
 }

@@ -15,7 +15,7 @@ int command_selftest(const Args& args) {
     po::options_description options("options");
     parse_args(args, "selftest", options);
     // The lesson texts' shape is pending until they are restructured (issue 18): then this flag goes.
-    const int lint = command_lint({"--shape-pending"});
+    const int lint = command_lint({});
     const auto root = kit_root();
     fs::create_directories(root / "build");
     const auto workflow = run_in_terminal({find_program("cmake"), {"--workflow", "--preset", "solutions"}, root});
