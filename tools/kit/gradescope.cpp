@@ -39,7 +39,7 @@ chmod +x kit run_autograder tools/deps/install
 status=0
 tools/deps/install --check >/dev/null 2>&1 || status=$?
 if [ "$status" -eq 3 ]; then
-  echo "setup.sh: error: this image is $(. /etc/os-release && echo "$PRETTY_NAME"), whose packages cannot build" \
+  echo "setup.sh: error: this image is $(. "${OS_RELEASE:-/etc/os-release}" && echo "$PRETTY_NAME"), whose packages cannot build" \
        "ClusterKit (Boost 1.81+ is needed); choose an Ubuntu 24.04 base image, see docs/instructor.md, 'Gradescope'" >&2
   exit 1
 fi

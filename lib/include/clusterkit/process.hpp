@@ -36,6 +36,7 @@ static_assert(BOOST_VERSION >= 108100, "ClusterKit needs Boost 1.81 or newer (Bo
 #include <fcntl.h>
 #include <csignal>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -99,12 +100,17 @@ struct BindFds {
 
 // A Boost.Process v2 initializer: the child gets this process's environment with some variables set,
 // as Node's cluster.fork() passes NODE_UNIQUE_ID. (Boost's process_environment replaces the whole
-// environment instead, and in a 1.81 header-only build its setup function is never compiled.)
+// environment instead, and does not link in a header-only build, nor with std::filesystem paths against a
+// library built with boost::filesystem ones: docs/boost-process-1.81.md.)
 //
 //     bp::process worker(ctx, path, args, clusterkit::EnvironmentWith({{"CLUSTERKIT_WORKER_ID", "3"}}));
 class EnvironmentWith {
 public:
     explicit EnvironmentWith(const std::vector<std::pair<std::string, std::string>>& changes);
+    // A list written in place, as above. (Without it, one pair of two string literals would also read as the
+    // vector's constructor from two iterators: an ambiguous call.)
+    explicit EnvironmentWith(std::initializer_list<std::pair<std::string, std::string>> changes)
+        : EnvironmentWith(std::vector<std::pair<std::string, std::string>>(changes)) {}
 
     template <typename Launcher>
     boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) const {
