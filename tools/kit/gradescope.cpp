@@ -13,11 +13,11 @@
 #include "exec.hpp"
 #include "release.hpp"
 #include "repo.hpp"
+#include "report.hpp"
 
 #include <clusterkit/errors.hpp>
 
 #include <algorithm>
-#include <array>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -69,8 +69,6 @@ else
 fi
 )sh";
 
-constexpr std::array<std::string_view, 4> visibilities = {"hidden", "after_due_date", "after_published", "visible"};
-
 void write_script(const fs::path& file, std::string_view text) {
     std::ofstream(file) << text;
     fs::permissions(file, fs::perms(0755));
@@ -85,13 +83,13 @@ int command_gradescope(const Args& args) {
         ("lessons", po::value<std::string>()->default_value(""),
          "the lessons this assignment grades, e.g. 01,02 (default: all)")
         ("visibility", po::value<std::string>()->default_value("visible"),
-         "when students see the results: visible, after_due_date, after_published or hidden (Gradescope's values)");
+         ("when students see the results: " + gradescope_visibility_list() + " (Gradescope's values)").c_str());
     const auto values = parse_args(args, "gradescope [--out FILE] [--lessons LIST] [--visibility V]", options);
     const auto root = kit_root();
     const fs::path zip = fs::absolute(values["out"].as<std::string>());
     const std::string visibility = values["visibility"].as<std::string>();
-    if (std::ranges::find(visibilities, visibility) == visibilities.end())
-        throw UsageError("--visibility wants visible, after_due_date, after_published or hidden, not '" + visibility + "'");
+    if (std::ranges::find(gradescope_visibilities, visibility) == gradescope_visibilities.end())
+        throw UsageError("--visibility wants " + gradescope_visibility_list() + ", not '" + visibility + "'");
     std::string lessons = values["lessons"].as<std::string>();
     if (lessons.empty()) {
         for (const auto& lesson : read_lessons(root)) lessons += (lessons.empty() ? "" : ",") + lesson.number;

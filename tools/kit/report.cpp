@@ -59,15 +59,14 @@ std::string case_output(const LessonGrade& lesson, const CaseGrade& test) {
     return text;
 }
 
-// Who sees the results on Gradescope, and when: CLUSTERKIT_RESULTS_VISIBILITY (the zip of `kit gradescope
-// --visibility` sets it), else "visible".
+// Who sees the results on Gradescope, and when (report.hpp).
 std::string results_visibility() {
     const char* chosen = std::getenv("CLUSTERKIT_RESULTS_VISIBILITY");
     const std::string value = chosen && *chosen ? chosen : "visible";
-    for (const char* known : {"hidden", "after_due_date", "after_published", "visible"})
-        if (value == known) return value;
-    throw std::runtime_error("CLUSTERKIT_RESULTS_VISIBILITY is '" + value +
-                             "': Gradescope knows hidden, after_due_date, after_published and visible");
+    if (std::ranges::find(gradescope_visibilities, value) == gradescope_visibilities.end())
+        throw std::runtime_error("CLUSTERKIT_RESULTS_VISIBILITY is '" + value + "', not one of Gradescope's: " +
+                                 gradescope_visibility_list());
+    return value;
 }
 
 std::string seconds_text(double seconds) {
@@ -78,6 +77,14 @@ std::string seconds_text(double seconds) {
 }
 
 }  // namespace
+
+std::string gradescope_visibility_list() {
+    std::string text;
+    for (std::size_t i = 0; i < gradescope_visibilities.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == gradescope_visibilities.size() ? " or " : ", ") +
+                std::string(gradescope_visibilities[i]);
+    return text;
+}
 
 int LessonGrade::score() const {
     return std::accumulate(cases.begin(), cases.end(), 0, [](int sum, const CaseGrade& test) { return sum + test.points; });
