@@ -3,6 +3,8 @@
 // Boost 1.81 ships Boost.Process v2 header-only; its paths are boost::filesystem (a compiled library)
 // unless BOOST_PROCESS_USE_STD_FS is defined, which the kit's CMake does for every target. In 1.81 that
 // mode forgets includes of its own (boost::optional, boost::remove_pointer, <type_traits>): they come first.
+// So does asio::detail::throw_error, which Asio's headers declare only in header-only mode, and the kit compiles
+// Asio once, in its library (BOOST_ASIO_SEPARATE_COMPILATION, lib/src/asio.cpp).
 // Never include boost/process/v2/src.hpp: it does not compile in 1.81.
 #pragma once
 
@@ -10,6 +12,7 @@
 #error "BOOST_PROCESS_USE_STD_FS must be defined (target_link_libraries(... clusterkit::kit) does it)"
 #endif
 
+#include <boost/asio/detail/throw_error.hpp>
 #include <boost/optional.hpp>
 #include <boost/type_traits/remove_pointer.hpp>
 #include <type_traits>
