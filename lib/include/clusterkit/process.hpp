@@ -12,6 +12,8 @@
 //   or boost/process/v2/ext/*.hpp.
 // The initializers below are checked at compile time against the launcher of the Boost found (end of file):
 // a hook whose signature the launcher does not recognise would otherwise be skipped without a word.
+// asio::detail::throw_error comes first too: Asio's headers declare it only in header-only mode, and the kit
+// compiles Asio once, in its library (BOOST_ASIO_SEPARATE_COMPILATION, lib/src/asio.cpp).
 #pragma once
 
 #ifndef BOOST_PROCESS_USE_STD_FS
@@ -21,6 +23,7 @@
 #include <boost/version.hpp>
 static_assert(BOOST_VERSION >= 108100, "ClusterKit needs Boost 1.81 or newer (Boost.Process v2 as in 1.81)");
 
+#include <boost/asio/detail/throw_error.hpp>
 #include <boost/optional.hpp>
 #include <boost/type_traits/remove_pointer.hpp>
 #include <type_traits>
