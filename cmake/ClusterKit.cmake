@@ -183,6 +183,59 @@ function(clusterkit_lesson_sources slug var)
   set(${var} "${sources}" PARENT_SCOPE)
 endfunction()
 
+# clusterkit_add_lesson_library(slug name): the library clusterkit::<name>, built from <name>.cpp of the lesson
+# that lessons.json says "provides" it: the one implementation of lib/include/clusterkit/<name>.hpp (lesson 03
+# provides the supervisor). It is compiled from the tree being built, so the later lessons run on the
+# student's own code and no file a student receives holds that lesson's answer; a tree without the lesson (a
+# grader's or the mutant check's copy of another lesson) gets the reference solution's, or, where there is
+# none (a student release), the starter's. Every program with a source that includes <clusterkit/<name>.hpp>
+# links it (clusterkit_link_lesson_libraries).
+function(clusterkit_add_lesson_library slug name)
+  foreach(tree IN ITEMS "${CLUSTERKIT_TREE_DIR}" "${PROJECT_SOURCE_DIR}/solutions" "${PROJECT_SOURCE_DIR}/starter")
+    if(EXISTS "${tree}/${slug}/${name}.cpp")
+      set(source "${tree}/${slug}/${name}.cpp")
+      break()
+    endif()
+  endforeach()
+  if(NOT source)
+    message(FATAL_ERROR "lesson ${slug} provides ${name}, but no tree has ${slug}/${name}.cpp")
+  endif()
+  add_library(clusterkit_${name} STATIC "${source}")
+  add_library(clusterkit::${name} ALIAS clusterkit_${name})
+  target_link_libraries(clusterkit_${name} PUBLIC clusterkit::kit)
+  clusterkit_use_pch(clusterkit_${name} "${source}")
+  clusterkit_warnings(clusterkit_${name})
+  set_property(GLOBAL APPEND PROPERTY CLUSTERKIT_LESSON_LIBRARIES "${slug}:${name}")
+endfunction()
+
+# clusterkit_link_lesson_libraries(target sources...): links each lesson library whose header a source includes.
+function(clusterkit_link_lesson_libraries target)
+  get_property(libraries GLOBAL PROPERTY CLUSTERKIT_LESSON_LIBRARIES)
+  foreach(library IN LISTS libraries)
+    string(REGEX REPLACE "^.*:" "" name "${library}")
+    foreach(source IN LISTS ARGN)
+      file(STRINGS "${source}" includes REGEX "#include <clusterkit/${name}\\.hpp>")
+      if(includes)
+        target_link_libraries(${target} PRIVATE clusterkit::${name})
+        break()
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
+
+# clusterkit_lesson_program(<target> <sources>...): a lesson's program from the object libraries of its sources,
+# linked with the kit and with each lesson library whose header one of them includes.
+function(clusterkit_lesson_program target)
+  set(objects "")
+  foreach(source IN LISTS ARGN)
+    clusterkit_lesson_object("${source}" object)
+    list(APPEND objects "$<TARGET_OBJECTS:${object}>")
+  endforeach()
+  add_executable(${target} ${objects})
+  target_link_libraries(${target} PRIVATE clusterkit::kit)
+  clusterkit_link_lesson_libraries(${target} ${ARGN})
+endfunction()
+
 function(clusterkit_add_lesson slug)
   if(NOT slug MATCHES "^([0-9][0-9])-[a-z0-9-]+$")
     message(FATAL_ERROR "clusterkit_add_lesson: '${slug}' is not a lesson folder name like 01-fork-per-cpu")
@@ -195,31 +248,32 @@ function(clusterkit_add_lesson slug)
   endif()
 
   # Every source compiles once, into an object library (clusterkit_lesson_object); the programs link them:
-  # worker*.cpp make lessonNN-worker, common_*.cpp go into both programs, the rest make lessonNN.
+  # worker*.cpp make lessonNN-worker, common_*.cpp go into both programs, the rest make lessonNN. A file this
+  # lesson provides as a kit library is compiled there instead, once (clusterkit_add_lesson_library).
   clusterkit_lesson_sources(${slug} sources)
-  set(primary_objects "")
-  set(worker_objects "")
-  set(common_objects "")
+  get_property(libraries GLOBAL PROPERTY CLUSTERKIT_LESSON_LIBRARIES)
+  foreach(library IN LISTS libraries)
+    if(library MATCHES "^${slug}:(.*)$")
+      list(FILTER sources EXCLUDE REGEX "/${slug}/${CMAKE_MATCH_1}\\.cpp$")
+    endif()
+  endforeach()
+  set(primary_sources "")
+  set(worker_sources "")
+  set(common_sources "")
   foreach(source IN LISTS sources)
     get_filename_component(name "${source}" NAME)
-    clusterkit_lesson_object("${source}" object)
     if(name MATCHES "^worker")
-      list(APPEND worker_objects ${object})
+      list(APPEND worker_sources "${source}")
     elseif(name MATCHES "^common_")
-      list(APPEND common_objects ${object})
+      list(APPEND common_sources "${source}")
     else()
-      list(APPEND primary_objects ${object})
+      list(APPEND primary_sources "${source}")
     endif()
   endforeach()
 
-  list(TRANSFORM primary_objects REPLACE ".+" "$<TARGET_OBJECTS:\\0>")
-  list(TRANSFORM worker_objects REPLACE ".+" "$<TARGET_OBJECTS:\\0>")
-  list(TRANSFORM common_objects REPLACE ".+" "$<TARGET_OBJECTS:\\0>")
-  add_executable(lesson${nn} ${primary_objects} ${common_objects})
-  target_link_libraries(lesson${nn} PRIVATE clusterkit::kit)
-  if(worker_objects)
-    add_executable(lesson${nn}-worker ${worker_objects} ${common_objects})
-    target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit)
+  clusterkit_lesson_program(lesson${nn} ${primary_sources} ${common_sources})
+  if(worker_sources)
+    clusterkit_lesson_program(lesson${nn}-worker ${worker_sources} ${common_sources})
     add_dependencies(lesson${nn} lesson${nn}-worker)  # building lessonNN builds the whole lesson
   endif()
 

@@ -1,5 +1,6 @@
-# Reads lessons/lessons.json, the one list of lessons (order, slug, title).
-#   clusterkit_read_lessons(<slugs-var> <titles-var>)
+# Reads lessons/lessons.json, the one list of lessons (order, slug, title, and the kit library a lesson
+# provides, "-" for none: see clusterkit_add_lesson_library).
+#   clusterkit_read_lessons(<slugs-var> <titles-var> [<provides-var>])
 # Also a script: `cmake -P cmake/Lessons.cmake` prints "slug<TAB>title" per lesson (./kit reads it).
 function(clusterkit_read_lessons slugs_var titles_var)
   get_filename_component(root "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/.." ABSOLUTE)
@@ -7,6 +8,7 @@ function(clusterkit_read_lessons slugs_var titles_var)
   string(JSON count LENGTH "${json}" lessons)
   set(slugs "")
   set(titles "")
+  set(provided "")
   if(count GREATER 0)
     math(EXPR last "${count} - 1")
     foreach(i RANGE ${last})
@@ -14,10 +16,18 @@ function(clusterkit_read_lessons slugs_var titles_var)
       string(JSON title GET "${json}" lessons ${i} title)
       list(APPEND slugs "${slug}")
       list(APPEND titles "${title}")
+      string(JSON provides ERROR_VARIABLE missing GET "${json}" lessons ${i} provides)
+      if(missing)
+        set(provides "-")
+      endif()
+      list(APPEND provided "${provides}")
     endforeach()
   endif()
   set(${slugs_var} "${slugs}" PARENT_SCOPE)
   set(${titles_var} "${titles}" PARENT_SCOPE)
+  if(ARGC GREATER 2)
+    set(${ARGV2} "${provided}" PARENT_SCOPE)
+  endif()
 endfunction()
 
 # clusterkit_lesson_chain(<slug> <var>): the lesson and the lessons it builds on ("builds_on" in

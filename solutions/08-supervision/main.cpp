@@ -42,7 +42,7 @@ int main(int argc, char* argv[]) {
         auto listener = lesson06::open_listener(holder, options.host, options.port);
         clusterkit::emit("listening", {{"port", lesson06::listening_port(listener)}});
 
-        auto config = lesson06::supervisor_config(program, options, listener);
+        clusterkit::HandoverConfig config{.supervisor = lesson06::supervisor_config(program, options, listener)};
         supervision.configure(config);
         lesson07::Reloader server(context, std::move(config), lesson07::read_options(values));
         supervision.watch(server);

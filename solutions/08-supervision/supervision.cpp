@@ -57,19 +57,19 @@ Options read_options(const po::variables_map& values) {
 Supervision::Supervision(boost::asio::io_context& context, Options options)
     : options_(options), check_timer_(context) {}
 
-void Supervision::configure(clusterkit::SupervisorConfig& config) {
-    config.max_restarts = options_.max_restarts;
-    config.within = options_.within;
-    config.worker_environment.emplace_back("CLUSTERKIT_HEARTBEAT_MS", std::to_string(options_.heartbeat.count()));
+void Supervision::configure(clusterkit::HandoverConfig& config) {
+    config.supervisor.max_restarts = options_.max_restarts;
+    config.supervisor.within = options_.within;
+    config.supervisor.worker_environment.emplace_back("CLUSTERKIT_HEARTBEAT_MS", std::to_string(options_.heartbeat.count()));
     if (options_.memory_limit_mb > 0) {
         const auto bytes = static_cast<std::size_t>(options_.memory_limit_mb) * 1024 * 1024;
-        config.in_child = [bytes] { return limit_memory(bytes); };
+        config.supervisor.in_child = [bytes] { return limit_memory(bytes); };
     }
     config.environment_for = [this](int id) { return environment_for(id); };
     config.restart_delay = [this](const clusterkit::WorkerRef& dead) { return restart_delay(dead); };
     config.on_message = [this](const auto& worker, const auto& event) { on_message(worker, event); };
-    config.on_exit = [this](const auto& worker, const auto&) { health_.erase(worker.pid); };
-    config.on_stop = [this, next = std::move(config.on_stop)] {
+    config.supervisor.on_exit = [this](const auto& worker, const auto&) { health_.erase(worker.pid); };
+    config.supervisor.on_stop = [this, next = std::move(config.supervisor.on_stop)] {
         stopped_ = true;
         check_timer_.cancel();
         if (next) next();

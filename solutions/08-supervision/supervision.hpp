@@ -23,7 +23,7 @@
 
 #include <clusterkit/cli.hpp>
 #include <clusterkit/events.hpp>
-#include <clusterkit/supervisor.hpp>
+#include <clusterkit/handover.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -62,7 +62,7 @@ public:
     // Adds this lesson's policies to the configuration the supervisor is made from: heartbeats and request
     // budgets for the workers, the memory ceiling, the restart delay, the restart intensity; and hears the
     // workers' messages.
-    void configure(clusterkit::SupervisorConfig& config);
+    void configure(clusterkit::HandoverConfig& config);
     // Looks at every serving worker every heartbeat interval, and recycles through `server` (lesson 07).
     void watch(lesson07::Reloader& server);
 

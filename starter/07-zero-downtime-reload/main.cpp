@@ -36,7 +36,7 @@ int main(int argc, char* argv[]) {
         auto listener = lesson06::open_listener(holder, options.host, options.port);
         clusterkit::emit("listening", {{"port", lesson06::listening_port(listener)}});
 
-        lesson07::Reloader server(context, lesson06::supervisor_config(program, options, listener),
+        lesson07::Reloader server(context, {.supervisor = lesson06::supervisor_config(program, options, listener)},
                                   lesson07::read_options(values));
         server.start();
         context.run();

@@ -4,6 +4,7 @@
 #include "reload.hpp"
 
 #include <clusterkit/errors.hpp>
+#include <clusterkit/handover.hpp>
 
 #include <csignal>
 
@@ -28,25 +29,26 @@ ReloadOptions read_options(const po::variables_map& values) {
     return {.ready_timeout = std::chrono::milliseconds(clusterkit::number_option(values, "ready-timeout-ms", 1))};
 }
 
-Reloader::Reloader(asio::io_context& context, clusterkit::SupervisorConfig config, ReloadOptions options)
+Reloader::Reloader(asio::io_context& context, clusterkit::HandoverConfig config, ReloadOptions options)
     : options_(options),
-      program_(config.program),
+      program_(config.supervisor.program),
       supervisor_(context, with_hooks(std::move(config))),
       hangups_(context, SIGHUP),
       ready_timer_(context) {}
 
 // Our hooks first, then those the configuration already had.
-clusterkit::SupervisorConfig Reloader::with_hooks(clusterkit::SupervisorConfig config) {
+clusterkit::HandoverConfig Reloader::with_hooks(clusterkit::HandoverConfig config) {
     config.control_fd = control_fd_in_worker;
     config.on_message = [this, next = std::move(config.on_message)](const auto& worker, const auto& event) {
         on_message(worker, event);
         if (next) next(worker, event);
     };
-    config.on_exit = [this, next = std::move(config.on_exit)](const auto& worker, const auto& status) {
+    config.supervisor.on_exit = [this, next = std::move(config.supervisor.on_exit)](const auto& worker,
+                                                                                    const auto& status) {
         on_exit(worker, status);
         if (next) next(worker, status);
     };
-    config.on_stop = [this, next = std::move(config.on_stop)] {
+    config.supervisor.on_stop = [this, next = std::move(config.supervisor.on_stop)] {
         on_stop();
         if (next) next();
     };

@@ -6,14 +6,15 @@
 // is not ready within the ready timeout, or dies before, aborts the reload: one error line, and the old workers
 // serve on. A SIGHUP during a reload is queued, one at most: two reloads never run at once.
 //
-//     lesson07::Reloader server(context, lesson06::supervisor_config(program, options, listener), {.ready_timeout = 10s});
+//     lesson07::Reloader server(context, {.supervisor = lesson06::supervisor_config(program, options, listener)},
+//                               {.ready_timeout = 10s});
 //     server.start();      // the supervisor's start(), and SIGHUP
 //     context.run();
 #pragma once
 
 #include <clusterkit/cli.hpp>
 #include <clusterkit/events.hpp>
-#include <clusterkit/supervisor.hpp>
+#include <clusterkit/handover.hpp>
 #include <clusterkit/wait_status.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -40,13 +41,14 @@ class Reloader {
 public:
     using Done = std::function<void(bool replaced)>;
 
-    // Owns the supervisor made from `config`, to which it adds a control pipe per worker and its own hooks
+    // Owns the supervisor (lib's Handover around lesson 03's) made from `config`, to which it adds a control pipe
+    // per worker and its own hooks
     // (before those already in `config`, which still run).
-    Reloader(boost::asio::io_context& context, clusterkit::SupervisorConfig config, ReloadOptions options);
+    Reloader(boost::asio::io_context& context, clusterkit::HandoverConfig config, ReloadOptions options);
 
     void start();  // the supervisor's start(), and SIGHUP
     int exit_status() const { return supervisor_.exit_status(); }
-    clusterkit::Supervisor& supervisor() { return supervisor_; }
+    clusterkit::Handover& supervisor() { return supervisor_; }
 
     // Replaces worker `id` without a gap: `done(true)` once its successor serves and the old worker drains;
     // `done(false)`, after one error line, if the successor failed (the old worker serves on). One at a time.
@@ -61,7 +63,7 @@ private:
         Done done;
     };
 
-    clusterkit::SupervisorConfig with_hooks(clusterkit::SupervisorConfig config);
+    clusterkit::HandoverConfig with_hooks(clusterkit::HandoverConfig config);
     void wait_for_hangup();
     void on_hangup();
     void begin_reload();
@@ -75,7 +77,7 @@ private:
 
     ReloadOptions options_;
     std::string program_;
-    clusterkit::Supervisor supervisor_;
+    clusterkit::Handover supervisor_;
     boost::asio::signal_set hangups_;
     boost::asio::steady_timer ready_timer_;
     std::optional<Successor> successor_;  // the replacement under way

@@ -1,5 +1,9 @@
-// A supervisor, a primary that keeps N workers alive: lesson 03's answer, provided to the lessons after it
-// (lesson 03's students write their own in solutions/03-exit-handling/supervisor.hpp; this is the same design).
+// A supervisor, a primary that keeps N workers alive, and DieWithParent: lesson 03 writes them. This header is
+// the kit's; its one implementation is lesson 03's supervisor.cpp of the tree being built (your own, in
+// starter/ or your copy; the reference in solutions/), compiled into the library clusterkit::supervisor, which
+// every program that includes this header links (cmake/ClusterKit.cmake). So the lessons after 03 run on the
+// supervisor you wrote, and no file handed to students holds lesson 03's answer. A tree without lesson 03
+// (a grader's copy of one lesson) gets the reference's, or the starter's where there is no reference.
 //
 // Node's cluster.on('exit', () => cluster.fork()) in C++: every worker is watched with Asio, so deaths are
 // noticed (and reaped) the moment they happen, in any order, however many at once. A dead worker is
@@ -14,19 +18,15 @@
 //     context.run();                      // returns once every worker has ended after a stop
 //     return supervisor.exit_status();
 //
-// Lessons 07 and 08 use more of it. Each worker may get a control pipe to the primary (`control_fd`): the
-// worker writes event lines there ("ready", "beat") and the primary hears them in `on_message`. A worker id
-// may have two processes for a while: the one serving, and a *successor* started beside it
-// (start_successor()); promote() hands the id over and *retires* the old one (SIGTERM: it drains, exits, and
-// is not replaced). Hooks decide a restart's delay, a worker's own environment, and set-up in the child.
+// Lessons 07 and 08 need more: a successor started beside the worker it replaces, control pipes, restart
+// delays. They get it from clusterkit::Handover (clusterkit/handover.hpp), given code around this supervisor,
+// through the hooks and the public calls marked "lessons 07-08" below: lesson 03 needs none of them.
 #pragma once
 
-#include "clusterkit/events.hpp"
 #include "clusterkit/process.hpp"
 #include "clusterkit/wait_status.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/writable_pipe.hpp>
@@ -35,15 +35,40 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
-#include <list>
 #include <map>
 #include <memory>
 #include <string>
 #include <sys/types.h>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
 namespace clusterkit {
+
+// A Boost.Process v2 initializer: the kernel sends the child SIGKILL when the process that started it dies,
+// so a primary killed with SIGKILL leaves no orphan. If that process died before the child could ask, the
+// child's parent is already someone else: the child gives up at once. The signal is tied to the *thread*
+// that forked: start workers from a thread that lives as long as the primary.
+struct DieWithParent {
+    pid_t parent = ::getpid();
+
+    // Run in the child between fork and exec: only async-signal-safe calls (lesson 03 writes it).
+    boost::system::error_code in_child() const;
+
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) const {
+        return in_child();
+    }
+};
+static_assert(detail::LauncherCallsOnExecSetup<DieWithParent>);  // see process.hpp
+
+// One worker process, as the hooks see it.
+struct WorkerRef {
+    int id = 0;
+    pid_t pid = 0;
+};
+
+using Environment = std::vector<std::pair<std::string, std::string>>;
 
 // At most max_restarts restarts within any window of `within`: Erlang/OTP's MaxR and MaxT.
 class RestartBudget {
@@ -62,14 +87,6 @@ private:
     std::deque<Clock::time_point> recent_;  // the restarts inside the current window, oldest first
 };
 
-// One worker process, as the hooks see it.
-struct WorkerRef {
-    int id = 0;
-    pid_t pid = 0;
-};
-
-using Environment = std::vector<std::pair<std::string, std::string>>;
-
 struct SupervisorConfig {
     std::string program = "supervisor";  // names the primary in its error lines: "lesson06: error: ..."
     std::filesystem::path worker_program;
@@ -81,23 +98,26 @@ struct SupervisorConfig {
     int workers = 1;
     int max_restarts = 5;
     std::chrono::seconds within{60};
-    std::chrono::milliseconds grace{3000};  // from SIGTERM to SIGKILL when stopping or retiring a worker
+    std::chrono::milliseconds grace{3000};  // from SIGTERM to SIGKILL when stopping
     // Called once, in the event loop, when a stop begins (SIGTERM, SIGINT, or giving up on a failure),
     // before the workers are asked to exit.
     std::function<void()> on_stop{};
 
-    // Lessons 07-08. Not 0: each worker gets the write end of a pipe as this descriptor, named in
-    // CLUSTERKIT_CONTROL_FD, and every event line it writes there is passed to on_message.
-    int control_fd = 0;
-    std::function<void(const WorkerRef&, const Event&)> on_message{};
-    // Called for every worker that has ended, after its `exit` line: serving, successor or retired.
-    std::function<void(const WorkerRef&, const WaitStatus&)> on_exit{};
-    // How long to wait before replacing a serving worker that died (the restart budget allows it). None: at once.
-    std::function<std::chrono::milliseconds(const WorkerRef&)> restart_delay{};
-    // More environment for the worker about to start with this id, beside worker_environment.
-    std::function<Environment(int id)> environment_for{};
-    // Runs in the child between fork and exec: only async-signal-safe calls. False (errno set) fails the start.
+    // Lessons 07-08 (clusterkit::Handover sets them). Before a worker starts: more environment, more descriptors.
+    std::function<void(int id, Environment& environment, std::vector<BindFd>& fds)> before_start{};
+    // Right after a worker started, after its `online` line.
+    std::function<void(const WorkerRef&)> after_start{};
+    // Runs in the child between fork and exec: async-signal-safe calls only. False (errno set) fails the start.
     std::function<bool()> in_child{};
+    // After a worker's `exit` line.
+    std::function<void(const WorkerRef&, const WaitStatus&)> on_exit{};
+    // When worker `id` is to be replaced: true if a successor takes the id over (adopt()), and nothing starts.
+    std::function<bool(int id)> take_over{};
+    // Once the restart budget allows a replacement: true if the hook starts it later (start_replacement()).
+    std::function<bool(int id)> delay_restart{};
+    // True while processes this supervisor does not watch (successors) still run: `done` waits for them too,
+    // and whoever watches them calls finish_if_all_ended() when the last has ended.
+    std::function<bool()> others_running{};
 };
 
 class Supervisor {
@@ -110,58 +130,44 @@ public:
     // The primary's exit status once the io_context has returned: 0 after a deliberate stop, 1 otherwise.
     int exit_status() const { return failed_ ? 1 : 0; }
 
-    // Starts another process for worker `id` beside the one serving it (prints `fork` and `online`). It is
-    // never replaced: when it ends, only on_exit hears of it. Throws if it cannot be started.
-    pid_t start_successor(int id);
-    // The successor takes its id over; the process that served the id (if any) is retired.
-    void promote(pid_t successor);
-    // Asks a worker to end for good (SIGTERM, then SIGKILL after the grace period); it is not replaced.
-    void retire(pid_t pid);
-    // Kills a worker at once (SIGKILL). A serving worker is then replaced, as after any death.
-    void kill(pid_t pid);
-
-    // The process serving each id now, by id (an id between a death and its replacement has none).
-    std::vector<WorkerRef> serving() const;
+    // Lessons 07-08. A worker process started (`fork` and `online` printed) but not yet supervised.
+    struct Started {
+        int id;
+        pid_t pid;
+        boost::process::v2::process process;
+        boost::asio::writable_pipe lifeline;
+    };
+    Started launch(int id);         // throws if it cannot start
+    void adopt(Started started);    // supervises it as worker started.id, which has no process now
+    void start_replacement(int id);
+    std::vector<WorkerRef> workers() const;  // running, by id
     bool stopping() const { return stopping_; }
     const SupervisorConfig& config() const { return config_; }
+    void finish_if_all_ended();  // after a stop: prints `done` once every worker has ended
 
 private:
-    enum class Role { serving, successor, retired };
-
-    struct ControlLines;  // the read end of a worker's control pipe (supervisor.cpp)
-
     struct Worker {
         int id;
-        pid_t pid;            // kept here: after detach() the process object no longer knows it
-        unsigned long serial;  // unique in this primary's life, unlike a pid
-        Role role;
+        pid_t pid;  // kept here: after detach() the process object no longer knows it
         boost::process::v2::process process;
         boost::asio::writable_pipe lifeline;  // the worker's stdin: end-of-file tells it the primary is gone
-        boost::asio::steady_timer kill_timer;  // after retire(): SIGKILL once the grace period is over
         bool running = true;
     };
 
-    Worker& start_worker(int id, Role role);
+    void start_worker(int id);
     void watch(Worker& worker);
-    void read_control(std::shared_ptr<ControlLines> lines);
-    void on_worker_exit(Worker& worker, int raw_status);
-    void replace(const WorkerRef& dead);
-    void start_replacement(int id);
+    void on_worker_exit(int id, int raw_status);
+    void replace(int id);
     void stop();
     void kill_remaining();
-    void finish_if_all_ended();
     void fail(const std::string& message);
-    Worker* find(pid_t pid);  // a running worker
-    Worker* find_serial(unsigned long serial);
 
     boost::asio::io_context& context_;
     SupervisorConfig config_;
     RestartBudget restarts_;
     boost::asio::signal_set stop_signals_;
     boost::asio::steady_timer grace_timer_;
-    std::list<std::unique_ptr<Worker>> workers_;  // not yet forgotten; unique_ptr: pending waits hold references
-    std::map<int, std::unique_ptr<boost::asio::steady_timer>> restart_timers_;  // delayed replacements, by id
-    unsigned long serials_ = 0;
+    std::map<int, std::unique_ptr<Worker>> workers_;  // by id; unique_ptr: a pending wait holds a reference
     bool stopping_ = false;
     bool failed_ = false;
 };
