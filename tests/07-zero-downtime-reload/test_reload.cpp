@@ -321,6 +321,9 @@ TEST_CASE("while a new worker starts the old one serves, and SIGTERM then stops 
     INFO(server.program.transcript());
     REQUIRE(fork.has_value());
     check_answered_by(server, server.pids());  // the only worker still accepts while its successor starts
+    // ... and it is not drained: its successor never said ready. (The wait ends once the program stands still.)
+    CHECK_FALSE(server.program.wait_for_event_with("exit", {{"pid", server.workers.at(1)}},
+                                                   std::chrono::milliseconds(1500)).has_value());
 
     stop_cleanly(server);
     CHECK(server.find("exit", {{"pid", server.workers.at(1)}, {"code", 0}}) >= 0);
