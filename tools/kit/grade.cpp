@@ -167,12 +167,11 @@ public:
     Grader(fs::path root, Options options, std::vector<LessonPlan> plans)
         : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)) {}
 
+    // A student's submission: its lesson folders are copied to <out>/<name>/tree, built in the slot's build
+    // folder (in the sandbox), and each built lesson's test cases run in the sandbox.
     SubmissionGrade grade(const fs::path& submission, const std::string& name, int slot, Sandbox& sandbox) {
         const auto started = Clock::now();
-        SubmissionGrade grade{.name = name, .source = submission};
-        grade.sandbox = sandbox.layers();
-        for (const auto& missing : sandbox.missing_layers()) grade.sandbox.push_back("not in force: " + missing);
-
+        SubmissionGrade grade = begin(name, submission, sandbox);
         const fs::path dir = options_.out / name;
         fs::remove_all(dir);
         fs::create_directories(dir / "bin");
@@ -184,7 +183,7 @@ public:
             present.push_back(plan.lesson.slug);
         }
 
-        SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs());
+        SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs(), &sandbox);
         const auto configured = present.empty() ? BuildOutcome{} : build.configure(dir / "tree", present, dir / "configure.log");
         grade.build_seconds += configured.seconds;
         for (const auto& plan : plans_) {
@@ -203,32 +202,69 @@ public:
                 lesson.build = built.ok ? BuildState::built : BuildState::compile_error;
                 lesson.build_message = built.first_error;
             }
-            for (const auto& entry : plan.rubric.tests) {
-                CaseGrade test{.name = entry.name, .section = entry.section, .max_points = entry.points};
-                if (lesson.build == BuildState::built) {
-                    run_case(plan, dir / "bin", sandbox, test);
-                    grade.test_seconds += test.seconds;
-                }
-                else test.output = lesson.build == BuildState::missing ? "missing: " + lesson.build_message
-                                                                       : "does not compile:\n" + lesson.build_message;
-                lesson.cases.push_back(std::move(test));
-            }
-            grade.lessons.push_back(std::move(lesson));
+            test_lesson(plan, dir / "bin", sandbox, lesson, grade);
         }
-        grade.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-        write_results_json(grade, dir / "results.json");
-        write_junit_xml(grade, dir / "junit.xml");
-        write_markdown_report(grade, dir / "report.md");
+        finish(grade, dir, started);
         return grade;
     }
+
+    // The control: the reference solutions' programs, already in <out>/.control/bin (build_control), graded
+    // like a submission, in the same sandbox and the same output folder. Full marks, or the grader is broken.
+    SubmissionGrade grade_control(Sandbox& sandbox) {
+        const auto started = Clock::now();
+        SubmissionGrade grade = begin("the control (the reference solutions)", root_ / "solutions", sandbox);
+        const fs::path dir = control_dir(options_.out);
+        for (const auto& plan : plans_) {
+            LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title, .build = BuildState::built};
+            test_lesson(plan, dir / "bin", sandbox, lesson, grade);
+        }
+        finish(grade, dir, started);
+        return grade;
+    }
+
+    static fs::path control_dir(const fs::path& out) { return out / ".control"; }
 
 private:
     int build_jobs() const { return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.jobs); }
 
+    static SubmissionGrade begin(const std::string& name, const fs::path& source, const Sandbox& sandbox) {
+        SubmissionGrade grade{.name = name, .source = source};
+        grade.sandbox = sandbox.layers();
+        for (const auto& missing : sandbox.missing_layers()) grade.sandbox.push_back("not in force: " + missing);
+        return grade;
+    }
+
+    // Every test case of the lesson's rubric: run when the lesson built, else 0 points with the reason.
+    void test_lesson(const LessonPlan& plan, const fs::path& bin, Sandbox& sandbox, LessonGrade& lesson,
+                     SubmissionGrade& grade) {
+        for (const auto& entry : plan.rubric.tests) {
+            CaseGrade test{.name = entry.name, .section = entry.section, .max_points = entry.points};
+            if (lesson.build == BuildState::built) {
+                run_case(plan, bin, sandbox, test);
+                grade.test_seconds += test.seconds;
+            } else {
+                test.output = lesson.build == BuildState::missing ? "missing: " + lesson.build_message
+                                                                  : "does not compile:\n" + lesson.build_message;
+            }
+            lesson.cases.push_back(std::move(test));
+        }
+        grade.lessons.push_back(std::move(lesson));
+    }
+
+    static void finish(SubmissionGrade& grade, const fs::path& dir, Clock::time_point started) {
+        grade.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        write_results_json(grade, dir / "results.json");
+        write_junit_xml(grade, dir / "junit.xml");
+        write_markdown_report(grade, dir / "report.md");
+    }
+
     void run_case(const LessonPlan& plan, const fs::path& bin, Sandbox& sandbox, CaseGrade& test) {
+        // The run sees the test binary, the helper it starts (its path is built in) and the programs under test.
         SandboxRun run{.program = plan.test_binary,
                        .args = {catch2_spec(test.name), "-r", "junit"},
-                       .environment = {{"CLUSTERKIT_BIN_DIR", bin.string()}}};
+                       .environment = {{"CLUSTERKIT_BIN_DIR", bin.string()}},
+                       .limits = {},
+                       .read_only = {plan.test_binary.parent_path() / "clusterkit-test-child", bin}};
         if (const char* deadline = std::getenv("CLUSTERKIT_TEST_DEADLINE_MS"))
             run.environment.emplace_back("CLUSTERKIT_TEST_DEADLINE_MS", deadline);
         run.limits.wall_clock = std::chrono::seconds(options_.timeout_seconds);
@@ -289,6 +325,61 @@ private:
     std::vector<LessonPlan> plans_{};
 };
 
+// What a student release leaves out, which no graded code may read: the reference solutions, the mutants,
+// the hostile suite, the kit's history, the control's build, and the solutions' programs in a tests' build
+// such as build/solutions. The ones that exist here.
+std::vector<fs::path> answers(const fs::path& root, const fs::path& tests_build, const fs::path& control_build,
+                              const std::vector<LessonPlan>& plans) {
+    std::vector<fs::path> paths{root / "solutions", root / "tests/grading", root / ".git", control_build};
+    for (const auto& plan : plans) {
+        paths.push_back(root / "tests" / plan.lesson.slug / "mutants");
+        paths.push_back(tests_build / "bin" / ("lesson" + plan.lesson.number));
+    }
+    std::erase_if(paths, [](const fs::path& path) { return !fs::exists(path); });
+    return paths;
+}
+
+// Which of `paths` a run in the sandbox can read (a shell tries each, as the tests would run).
+std::vector<std::string> readable_in(Sandbox& sandbox, const std::vector<fs::path>& paths) {
+    SandboxRun run{.program = "/bin/sh", .args = {"-c", "for p do if [ -r \"$p\" ]; then echo \"$p\"; fi; done", "sh"}};
+    for (const auto& path : paths) run.args.push_back(path.string());
+    run.limits.wall_clock = std::chrono::seconds(30);
+    const auto result = sandbox.run(run);
+    if (!result.status) return {"(the check could not start: " + result.start_error + ")"};
+    std::vector<std::string> readable{};
+    std::istringstream lines(result.out);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) readable.push_back(line);
+    return readable;
+}
+
+// The control's first failure, in one line: the kind of cause where the text shows one, and the line that
+// shows it (else the failure's first line).
+std::string control_failure(const SubmissionGrade& control) {
+    const std::vector<std::pair<std::string_view, std::string_view>> kinds{
+        {"Permission denied", "permissions"},       {"not executable", "permissions"},
+        {"Operation not permitted", "permissions"}, {"could not start", "the sandbox"},
+        {"cgroup", "cgroups"},                      {"No such file", "a missing file or tool"},
+        {"cannot find", "a missing file or tool"},  {"Resource temporarily unavailable", "a limit on processes"},
+        {"deadline", "a deadline (an overloaded machine?)"}};
+    for (const auto& lesson : control.lessons) {
+        for (const auto& test : lesson.cases) {
+            if (test.passed) continue;
+            std::vector<std::string> lines{};
+            std::istringstream text(test.output);
+            for (std::string line; std::getline(text, line);)
+                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos && line != "FAILED:")
+                    lines.push_back(line.substr(start));
+            const std::string where = "lesson " + lesson.slug + ", \"" + test.name + "\": ";
+            for (const auto& [phrase, kind] : kinds)
+                for (const auto& line : lines)
+                    if (line.find(phrase) != std::string::npos) return std::string(kind) + ": " + where + line;
+            return where + (lines.empty() ? "failed" : lines.front());
+        }
+    }
+    return "no test case failed";
+}
+
 std::string unique_name(std::string name, std::set<std::string>& taken) {
     if (name.empty() || name == "." || name == "..") name = "submission";
     std::string candidate = name;
@@ -347,9 +438,12 @@ int command_grade(const Args& args) {
     const auto slots = claim_slots(options.jobs);
     for (const auto& problem : prepare_sandbox_users(*std::ranges::max_element(slots)))
         std::cerr << "kit: warning: " << problem << "\n";
+    // No graded code sees the kit or the output folder, even where they lie inside a system folder.
+    const std::vector<fs::path> hidden{root, options.out};
     if (options.prepare) {
         for (int slot : slots) {
-            SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2);
+            Sandbox sandbox(slot, options.out / ".sandbox", hidden);
+            SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2, &sandbox);
             const auto outcome = build.warm(root / "build/grading" / ("slot-" + std::to_string(slot) + ".log"));
             if (!outcome.ok) throw std::runtime_error("building the kit library for slot " + std::to_string(slot) +
                                                       " failed: " + outcome.first_error);
@@ -359,12 +453,61 @@ int command_grade(const Args& args) {
     }
     become_subreaper();
     fs::create_directories(options.out);
+    // The runs' private folders go, whatever happens (a refusal included).
+    struct RemoveAtEnd {
+        fs::path path;
+        ~RemoveAtEnd() {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        }
+    } sandbox_folder{options.out / ".sandbox"};
     std::cout << "kit grade: slots";
     for (int slot : slots) std::cout << " " << slot;
     std::cout << (::geteuid() == 0 ? " (users" : " (no users: not root");
     if (::geteuid() == 0)
         for (int slot : slots) std::cout << " clusterkit-grade" << slot;
     std::cout << ")\n" << std::flush;
+
+    // The grader checks itself before it writes a grade: no graded run can read the answers, and the
+    // reference solutions, graded first in the same sandbox and output folder, get full marks.
+    const fs::path control_build = root / "build/grading/control";
+    {
+        Sandbox sandbox(slots.front(), options.out / ".sandbox", hidden);
+        const auto readable = readable_in(sandbox, answers(root, options.tests_build, control_build, plans));
+        if (!readable.empty()) {
+            std::cerr << "kit: error: refusing to grade: graded code could read " << readable.front()
+                      << (readable.size() > 1 ? " (and " + std::to_string(readable.size() - 1) + " more)" : "")
+                      << " (permissions: no mount namespace here; make it unreadable to user "
+                      << (::geteuid() == 0 ? "clusterkit-grade" + std::to_string(slots.front()) : "you") << ")\n";
+            return exit_status::failure;
+        }
+        if (!fs::is_directory(root / "solutions")) {
+            std::cout << "kit grade: control: none (this copy of the kit has no solutions/): the grades are not checked\n";
+        } else {
+            const fs::path dir = Grader::control_dir(options.out);
+            fs::remove_all(dir);
+            try {
+                build_control(root, control_build, numbers, dir / "bin");
+            } catch (const std::exception& error) {
+                std::cerr << "kit: error: refusing to grade: the control (the reference solutions) does not build "
+                             "(a missing tool or library?): " << error.what() << "\n";
+                return exit_status::failure;
+            }
+            const auto control = Grader(root, options, plans).grade_control(sandbox);
+            std::error_code ignored;
+            fs::remove_all(dir / "bin", ignored);
+            if (control.score() != control.max_score()) {
+                std::cerr << "kit: error: refusing to grade: the control (the reference solutions, graded first in the "
+                             "same sandbox and output folder) scored " << control.score() << "/" << control.max_score()
+                          << ": " << control_failure(control) << " (all of it: " << (dir / "report.md").string() << ")\n";
+                return exit_status::failure;
+            }
+            fs::remove_all(dir, ignored);
+            std::cout << "kit grade: control: the reference solutions scored " << control.score() << "/"
+                      << control.max_score() << " in this sandbox (" << std::fixed << std::setprecision(1)
+                      << control.seconds << " s)\n" << std::flush;
+        }
+    }
 
     std::set<std::string> taken;
     std::vector<std::string> names{};
@@ -380,7 +523,7 @@ int command_grade(const Args& args) {
         std::vector<std::jthread> workers{};
         for (int slot : slots) {
             workers.emplace_back([&, slot] {
-                Sandbox sandbox(slot, options.out / ".sandbox");
+                Sandbox sandbox(slot, options.out / ".sandbox", hidden);
                 for (std::size_t i = next++; i < options.submissions.size(); i = next++) {
                     try {
                         grades[i] = grader.grade(options.submissions[i], names[i], slot, sandbox);
@@ -407,14 +550,12 @@ int command_grade(const Args& args) {
     const double total = std::chrono::duration<double>(Clock::now() - started).count();
     write_gradebook(grades, options.out / "gradebook.csv");
     {
-        Sandbox description(slots.front(), options.out / ".sandbox");
+        Sandbox description(slots.front(), options.out / ".sandbox", hidden);
         std::cout << "kit grade: sandbox: ";
         for (std::size_t i = 0; i < description.layers().size(); ++i) std::cout << (i ? "; " : "") << description.layers()[i];
         std::cout << "\n";
         for (const auto& missing : description.missing_layers()) std::cout << "kit grade: not in force: " << missing << "\n";
     }
-    std::error_code ignored;
-    fs::remove_all(options.out / ".sandbox", ignored);
     std::cout << "kit grade: " << grades.size() << " submission(s) in " << std::fixed << std::setprecision(1) << total
               << " s with --jobs " << options.jobs << " (" << total / std::max<std::size_t>(1, grades.size())
               << " s per submission); results in " << options.out.string() << " (gradebook.csv, <name>/results.json, "
