@@ -203,6 +203,7 @@ int SlotBuild::cmake(const std::vector<std::string>& args, const fs::path& log, 
     run.limits.address_space = 8LL << 30;  // so is a compiler that loads them
     run.limits.memory = 6LL << 30;
     run.limits.open_files = 1024;
+    run.limits.processes = 1024;  // not root, RLIMIT_NPROC counts every process of the user
     run.limits.output_cap = 32u << 20;  // a compiler's errors on a template can be long
     run.limits.error_cap = 1u << 20;
     const auto result = sandbox_->run(run);
