@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -162,10 +164,102 @@ void copy_lesson(const fs::path& from, const fs::path& to) {
     }
 }
 
+// What a student release leaves out, which no graded code may read: the reference solutions, the mutants,
+// the hostile suite, the kit's history (when it has solutions), the control's build, and the solutions'
+// programs in a tests' build made from them (--tests-build build/solutions). The ones that exist here.
+std::vector<fs::path> answers(const fs::path& root, const fs::path& tests_build, const fs::path& control_build,
+                              const std::vector<LessonPlan>& plans) {
+    std::vector<fs::path> paths{root / "solutions", root / "tests/grading", control_build};
+    if (fs::exists(root / "solutions")) paths.push_back(root / ".git");
+    std::ifstream cache(tests_build / "CMakeCache.txt");
+    bool built_from_solutions = false;
+    for (std::string line; std::getline(cache, line);)
+        if (line.starts_with("CLUSTERKIT_TREE:")) built_from_solutions = line.ends_with("=solutions");
+    for (const auto& plan : plans) {
+        paths.push_back(root / "tests" / plan.lesson.slug / "mutants");
+        if (built_from_solutions) paths.push_back(tests_build / "bin" / ("lesson" + plan.lesson.number));
+    }
+    std::erase_if(paths, [](const fs::path& path) { return !fs::exists(path); });
+    return paths;
+}
+
+// Which of `paths` a run in the sandbox can read (a shell tries each, as the tests would run).
+std::vector<std::string> readable_in(Sandbox& sandbox, const std::vector<fs::path>& paths) {
+    SandboxRun run{.program = "/bin/sh", .args = {"-c", "for p do if [ -r \"$p\" ]; then echo \"$p\"; fi; done", "sh"}};
+    for (const auto& path : paths) run.args.push_back(path.string());
+    run.limits.wall_clock = std::chrono::seconds(30);
+    const auto result = sandbox.run(run);
+    if (!result.status) return {"(the check could not start: " + result.start_error + ")"};
+    std::vector<std::string> readable{};
+    std::istringstream lines(result.out);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) readable.push_back(line);
+    return readable;
+}
+
+// The control's first failure, in one line: the kind of cause where the text shows one, and the line that
+// shows it (else the failure's first line).
+std::string control_failure(const SubmissionGrade& control) {
+    const std::vector<std::pair<std::string_view, std::string_view>> kinds{
+        {"Permission denied", "permissions"},       {"not executable", "permissions"},
+        {"Operation not permitted", "permissions"}, {"could not start", "the sandbox"},
+        {"cgroup", "cgroups"},                      {"No such file", "a missing file or tool"},
+        {"cannot find", "a missing file or tool"},  {"Resource temporarily unavailable", "a limit on processes"},
+        {"deadline", "a deadline (an overloaded machine?)"}};
+    for (const auto& lesson : control.lessons) {
+        for (const auto& test : lesson.cases) {
+            if (test.passed) continue;
+            std::vector<std::string> lines{};
+            std::istringstream text(test.output);
+            for (std::string line; std::getline(text, line);)
+                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos && line != "FAILED:")
+                    lines.push_back(line.substr(start));
+            const std::string where = "lesson " + lesson.slug + ", \"" + test.name + "\": ";
+            for (const auto& [phrase, kind] : kinds)
+                for (const auto& line : lines)
+                    if (line.find(phrase) != std::string::npos) return std::string(kind) + ": " + where + line;
+            return where + (lines.empty() ? "failed" : lines.front());
+        }
+    }
+    return "no test case failed";
+}
+
+// Whether the run may publish grades: decided once, by the control; the slots wait for it before they write
+// a grade.
+class Verdict {
+public:
+    void decide(bool publish) {
+        std::lock_guard lock(mutex_);
+        decided_ = true;
+        publish_ = publish;
+        changed_.notify_all();
+    }
+    bool wait() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return decided_; });
+        return publish_;
+    }
+    bool refused() {
+        std::lock_guard lock(mutex_);
+        return decided_ && !publish_;
+    }
+
+private:
+    std::mutex mutex_{};
+    std::condition_variable changed_{};
+    bool decided_ = false;
+    bool publish_ = false;
+};
+
+// Thrown by Grader::grade() when the control refused the run: the grade is not written.
+struct Refused : std::runtime_error {
+    Refused() : std::runtime_error("the control refused this run") {}
+};
+
 class Grader {
 public:
-    Grader(fs::path root, Options options, std::vector<LessonPlan> plans)
-        : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)) {}
+    Grader(fs::path root, Options options, std::vector<LessonPlan> plans, Verdict* verdict)
+        : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)), verdict_(verdict) {}
 
     // A student's submission: its lesson folders are copied to <out>/<name>/tree, built in the slot's build
     // folder (in the sandbox), and each built lesson's test cases run in the sandbox.
@@ -204,8 +298,35 @@ public:
             }
             test_lesson(plan, dir / "bin", sandbox, lesson, grade);
         }
+        if (!verdict_->wait()) throw Refused{};
         finish(grade, dir, started);
         return grade;
+    }
+
+    // The control, start to end: the reference solutions' programs built (once, in `build`), graded, and the
+    // problem in one line if they do not get full marks (empty if they do).
+    std::string check_control(Sandbox& sandbox, const fs::path& build, const std::vector<std::string>& numbers) {
+        const fs::path dir = control_dir(options_.out);
+        fs::remove_all(dir);
+        try {
+            build_control(root_, build, numbers, dir / "bin");
+        } catch (const std::exception& error) {
+            return std::string("the control (the reference solutions) does not build (a missing tool or library?): ") +
+                   error.what();
+        }
+        const auto control = grade_control(sandbox);
+        std::error_code ignored;
+        fs::remove_all(dir / "bin", ignored);
+        if (control.score() != control.max_score())
+            return "the control (the reference solutions, graded first in the same sandbox and output folder) scored " +
+                   std::to_string(control.score()) + "/" + std::to_string(control.max_score()) + ": " +
+                   control_failure(control) + " (all of it: " + (dir / "report.md").string() + ")";
+        fs::remove_all(dir, ignored);
+        std::ostringstream line;
+        line << "kit grade: control: the reference solutions scored " << control.score() << "/" << control.max_score()
+             << " in this sandbox (" << std::fixed << std::setprecision(1) << control.seconds << " s)\n";
+        std::cout << line.str() << std::flush;
+        return {};
     }
 
     // The control: the reference solutions' programs, already in <out>/.control/bin (build_control), graded
@@ -323,62 +444,8 @@ private:
     fs::path root_{};
     Options options_;
     std::vector<LessonPlan> plans_{};
+    Verdict* verdict_;
 };
-
-// What a student release leaves out, which no graded code may read: the reference solutions, the mutants,
-// the hostile suite, the kit's history, the control's build, and the solutions' programs in a tests' build
-// such as build/solutions. The ones that exist here.
-std::vector<fs::path> answers(const fs::path& root, const fs::path& tests_build, const fs::path& control_build,
-                              const std::vector<LessonPlan>& plans) {
-    std::vector<fs::path> paths{root / "solutions", root / "tests/grading", root / ".git", control_build};
-    for (const auto& plan : plans) {
-        paths.push_back(root / "tests" / plan.lesson.slug / "mutants");
-        paths.push_back(tests_build / "bin" / ("lesson" + plan.lesson.number));
-    }
-    std::erase_if(paths, [](const fs::path& path) { return !fs::exists(path); });
-    return paths;
-}
-
-// Which of `paths` a run in the sandbox can read (a shell tries each, as the tests would run).
-std::vector<std::string> readable_in(Sandbox& sandbox, const std::vector<fs::path>& paths) {
-    SandboxRun run{.program = "/bin/sh", .args = {"-c", "for p do if [ -r \"$p\" ]; then echo \"$p\"; fi; done", "sh"}};
-    for (const auto& path : paths) run.args.push_back(path.string());
-    run.limits.wall_clock = std::chrono::seconds(30);
-    const auto result = sandbox.run(run);
-    if (!result.status) return {"(the check could not start: " + result.start_error + ")"};
-    std::vector<std::string> readable{};
-    std::istringstream lines(result.out);
-    for (std::string line; std::getline(lines, line);)
-        if (!line.empty()) readable.push_back(line);
-    return readable;
-}
-
-// The control's first failure, in one line: the kind of cause where the text shows one, and the line that
-// shows it (else the failure's first line).
-std::string control_failure(const SubmissionGrade& control) {
-    const std::vector<std::pair<std::string_view, std::string_view>> kinds{
-        {"Permission denied", "permissions"},       {"not executable", "permissions"},
-        {"Operation not permitted", "permissions"}, {"could not start", "the sandbox"},
-        {"cgroup", "cgroups"},                      {"No such file", "a missing file or tool"},
-        {"cannot find", "a missing file or tool"},  {"Resource temporarily unavailable", "a limit on processes"},
-        {"deadline", "a deadline (an overloaded machine?)"}};
-    for (const auto& lesson : control.lessons) {
-        for (const auto& test : lesson.cases) {
-            if (test.passed) continue;
-            std::vector<std::string> lines{};
-            std::istringstream text(test.output);
-            for (std::string line; std::getline(text, line);)
-                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos && line != "FAILED:")
-                    lines.push_back(line.substr(start));
-            const std::string where = "lesson " + lesson.slug + ", \"" + test.name + "\": ";
-            for (const auto& [phrase, kind] : kinds)
-                for (const auto& line : lines)
-                    if (line.find(phrase) != std::string::npos) return std::string(kind) + ": " + where + line;
-            return where + (lines.empty() ? "failed" : lines.front());
-        }
-    }
-    return "no test case failed";
-}
 
 std::string unique_name(std::string name, std::set<std::string>& taken) {
     if (name.empty() || name == "." || name == "..") name = "submission";
@@ -468,8 +535,7 @@ int command_grade(const Args& args) {
         for (int slot : slots) std::cout << " clusterkit-grade" << slot;
     std::cout << ")\n" << std::flush;
 
-    // The grader checks itself before it writes a grade: no graded run can read the answers, and the
-    // reference solutions, graded first in the same sandbox and output folder, get full marks.
+    // The grader checks itself before it writes a grade. First, no graded run may read an answer.
     const fs::path control_build = root / "build/grading/control";
     {
         Sandbox sandbox(slots.front(), options.out / ".sandbox", hidden);
@@ -481,32 +547,6 @@ int command_grade(const Args& args) {
                       << (::geteuid() == 0 ? "clusterkit-grade" + std::to_string(slots.front()) : "you") << ")\n";
             return exit_status::failure;
         }
-        if (!fs::is_directory(root / "solutions")) {
-            std::cout << "kit grade: control: none (this copy of the kit has no solutions/): the grades are not checked\n";
-        } else {
-            const fs::path dir = Grader::control_dir(options.out);
-            fs::remove_all(dir);
-            try {
-                build_control(root, control_build, numbers, dir / "bin");
-            } catch (const std::exception& error) {
-                std::cerr << "kit: error: refusing to grade: the control (the reference solutions) does not build "
-                             "(a missing tool or library?): " << error.what() << "\n";
-                return exit_status::failure;
-            }
-            const auto control = Grader(root, options, plans).grade_control(sandbox);
-            std::error_code ignored;
-            fs::remove_all(dir / "bin", ignored);
-            if (control.score() != control.max_score()) {
-                std::cerr << "kit: error: refusing to grade: the control (the reference solutions, graded first in the "
-                             "same sandbox and output folder) scored " << control.score() << "/" << control.max_score()
-                          << ": " << control_failure(control) << " (all of it: " << (dir / "report.md").string() << ")\n";
-                return exit_status::failure;
-            }
-            fs::remove_all(dir, ignored);
-            std::cout << "kit grade: control: the reference solutions scored " << control.score() << "/"
-                      << control.max_score() << " in this sandbox (" << std::fixed << std::setprecision(1)
-                      << control.seconds << " s)\n" << std::flush;
-        }
     }
 
     std::set<std::string> taken;
@@ -514,7 +554,14 @@ int command_grade(const Args& args) {
     for (const auto& submission : options.submissions)
         names.push_back(unique_name(options.name.empty() ? submission_name(submission) : options.name, taken));
 
-    Grader grader(root, options, plans);
+    // Then the control: the first slot grades the reference solutions while the other slots start building
+    // submissions; no grade is written before the control has full marks, and none at all if it has not.
+    const bool has_control = fs::is_directory(root / "solutions");
+    if (!has_control)
+        std::cout << "kit grade: control: none (this copy of the kit has no solutions/): the grades are not checked\n";
+    Verdict verdict;
+    std::string refusal{};
+    Grader grader(root, options, plans, &verdict);
     std::vector<SubmissionGrade> grades(options.submissions.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
@@ -524,9 +571,22 @@ int command_grade(const Args& args) {
         for (int slot : slots) {
             workers.emplace_back([&, slot] {
                 Sandbox sandbox(slot, options.out / ".sandbox", hidden);
-                for (std::size_t i = next++; i < options.submissions.size(); i = next++) {
+                if (slot == slots.front()) {
+                    std::string problem{};
+                    try {
+                        if (has_control) problem = grader.check_control(sandbox, control_build, numbers);
+                    } catch (const std::exception& error) {
+                        problem = std::string("the control could not be graded: ") + error.what();
+                    }
+                    std::lock_guard lock(print);
+                    refusal = problem;
+                    verdict.decide(problem.empty());
+                }
+                for (std::size_t i = next++; i < options.submissions.size() && !verdict.refused(); i = next++) {
                     try {
                         grades[i] = grader.grade(options.submissions[i], names[i], slot, sandbox);
+                    } catch (const Refused&) {
+                        return;
                     } catch (const std::exception& error) {
                         grades[i] = SubmissionGrade{.name = names[i], .source = options.submissions[i]};
                         std::lock_guard lock(print);
@@ -546,6 +606,13 @@ int command_grade(const Args& args) {
                 }
             });
         }
+    }
+    if (!refusal.empty()) {
+        // What the other slots had begun (copies, builds, logs) holds no grade: it goes too.
+        std::error_code ignored;
+        for (const auto& name : names) fs::remove_all(options.out / name, ignored);
+        std::cerr << "kit: error: refusing to grade: " << refusal << "\n";
+        return exit_status::failure;
     }
     const double total = std::chrono::duration<double>(Clock::now() - started).count();
     write_gradebook(grades, options.out / "gradebook.csv");
