@@ -247,11 +247,13 @@ private:
         case Kind::bind_tree_read_only: {
             const bool tree = step.kind == Kind::bind_tree || step.kind == Kind::bind_tree_read_only;
             const bool read_only = step.kind == Kind::bind_read_only || step.kind == Kind::bind_tree_read_only;
-            if (::mount(step.source.c_str(), target, nullptr, MS_BIND | (tree ? static_cast<unsigned long>(MS_REC) : 0UL), nullptr) != 0) return false;
+            const unsigned long recursive = tree ? static_cast<unsigned long>(MS_REC) : 0UL;
+            if (::mount(step.source.c_str(), target, nullptr, MS_BIND | recursive, nullptr) != 0) return false;
+            // /dev keeps its device nodes and /proc its files as they are; everything else: no set-uid, and
+            // read-only unless the run writes there.
+            if (step.kind == Kind::bind_tree) return true;
             const unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | step.keep_flags |
                                         (read_only ? static_cast<unsigned long>(MS_RDONLY) : 0UL);
-            // /dev keeps its device nodes and /proc its files as they are; everything else: read-only, no set-uid.
-            if (step.kind == Kind::bind_tree) return true;
             return ::mount(nullptr, target, nullptr, flags, nullptr) == 0;
         }
         }
