@@ -557,13 +557,24 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     }
 
     pid_t session = 0;
+    // The run's processes: its session, and with a cgroup its members (no process can leave it); without a
+    // cgroup, every process of the slot's user. The user alone is not proof where another grader shares the
+    // machine's processes with the same user ids (one in a chroot): its runs are not this run's.
+    auto members = [&] {
+        const auto pids = cgroups.members();
+        return std::set<pid_t>(pids.begin(), pids.end());
+    };
+    auto ours = [&](const ProcessEntry& entry, const std::set<pid_t>& in_cgroup) {
+        if (session > 1 && entry.session == session) return true;
+        if (!cgroups.groups.empty()) return in_cgroup.contains(entry.pid);
+        return user_ && entry.uid == user_->first;
+    };
     auto kill_everything = [&] {
+        const auto in_cgroup = members();
+        for (const auto& entry : process_table())
+            if (entry.state != 'Z' && ours(entry, in_cgroup) && kill_verified(entry.pid)) ++result.processes_killed;
         cgroups.kill_all();
         if (session > 1) ::kill(-session, SIGKILL);  // the session leader's group (pid verified > 1)
-        for (const auto& entry : process_table()) {
-            const bool ours = user_ ? entry.uid == user_->first : (session > 1 && entry.session == session);
-            if (ours && entry.state != 'Z' && kill_verified(entry.pid)) ++result.processes_killed;
-        }
     };
 
     if (process) {
@@ -628,13 +639,14 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     // and make sure that none is left.
     for (int round = 0; round < 250; ++round) {
         bool left = false;
+        const auto in_cgroup = members();
         for (const auto& entry : process_table()) {
-            const bool ours = user_ ? entry.uid == user_->first : (session > 1 && entry.session == session);
-            if (!ours) continue;
-            if (entry.ppid == ::getpid()) {
+            const bool came_back = entry.ppid == ::getpid() &&
+                                   (user_ ? entry.uid == user_->first : (session > 1 && entry.session == session));
+            if (came_back) {
                 if (entry.state != 'Z') kill_verified(entry.pid);
                 ::waitpid(entry.pid, nullptr, 0);
-            } else {
+            } else if (ours(entry, in_cgroup)) {
                 left = true;
                 if (entry.state != 'Z') kill_verified(entry.pid);
             }
