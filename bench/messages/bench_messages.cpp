@@ -17,6 +17,7 @@
 #include <clusterkit/events.hpp>
 #include <clusterkit/fd.hpp>
 #include <clusterkit/process.hpp>
+#include <clusterkit/supervisor.hpp>
 #include <clusterkit/wait_status.hpp>
 
 #include <boost/asio/io_context.hpp>

@@ -65,6 +65,7 @@ public:
     Program& operator=(const Program&) = delete;
 
     pid_t pid() const;
+    int record_number() const;  // this run's number in the test's record (tests/support/record.hpp)
 
     // The next line of stdout; std::nullopt at end-of-file or when the deadline passes first.
     std::optional<std::string> next_line(std::chrono::milliseconds deadline = default_deadline);
@@ -73,7 +74,6 @@ public:
                                         std::chrono::milliseconds deadline = default_deadline);
     // How the program ended; std::nullopt if it is still running when the deadline passes.
     std::optional<WaitStatus> wait_exit(std::chrono::milliseconds deadline = default_deadline);
-    bool has_exited() const;
     // Reads stdout and stderr to end-of-file (after the program and everything it started have ended).
     bool read_to_end(std::chrono::milliseconds deadline = default_deadline);
 
@@ -101,11 +101,11 @@ private:
 // A program run to its end, as run_to_end() saw it.
 struct Run {
     std::vector<std::string> stdout_lines;
-    std::vector<Clock::time_point> stdout_times;
     std::string stderr_text;
     std::optional<WaitStatus> status;        // std::nullopt: still running at the deadline (then killed)
     std::vector<ProcessInfo> left_behind;    // what the program left when it ended: orphans and zombies
     pid_t pid = 0;
+    int number = 0;                          // the run's number in the test's record
 
     std::vector<Event> events() const;
     std::vector<Event> events_named(std::string_view name) const;

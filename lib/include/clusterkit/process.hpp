@@ -25,23 +25,19 @@
 #include <csignal>
 #include <filesystem>
 #include <string>
-#include <sys/prctl.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
 
 namespace clusterkit {
 
-// A Boost.Process v2 initializer (lesson 03's answer, provided from lesson 04 on): the kernel sends the
-// child SIGKILL when the process that started it dies, so a primary killed with SIGKILL leaves no orphan.
-// If that process died before prctl() ran, the child's parent is already someone else: it gives up at once.
-// The signal is tied to the *thread* that forked: start workers from a thread that lives as long as the primary.
-struct DieWithParent {
-    pid_t parent = ::getpid();
-
+// A Boost.Process v2 initializer: the child leads a process group of its own, so that one kill(-pid, ...)
+// reaches it and everything it starts, and a Ctrl-C in the terminal reaches the parent only (the parent
+// decides what to stop). The kit and the tests start the programs they watch this way.
+struct OwnProcessGroup {
     template <typename Launcher>
     boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(exit_status::failure);
+        if (::setpgid(0, 0) != 0) return {errno, boost::system::system_category()};
         return {};
     }
 };
