@@ -278,7 +278,9 @@ public:
         }
 
         SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs(), &sandbox);
-        const auto configured = present.empty() ? BuildOutcome{} : build.configure(dir / "tree", present, dir / "configure.log");
+        const auto configured = present.empty() ? BuildOutcome{}
+                                                : build.configure(dir / "tree", present, dir / "configure.log",
+                                                                  lesson_libraries_missing_from(dir / "tree"));
         grade.build_seconds += configured.seconds;
         for (const auto& plan : plans_) {
             LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title};
@@ -346,6 +348,25 @@ public:
     static fs::path control_dir(const fs::path& out) { return out / ".control"; }
 
 private:
+    // A lesson library (lessons.json "provides": lesson 03's supervisor.cpp, which lessons 05 and 06 link) that
+    // the copy lacks comes, as CMake takes it (clusterkit_add_lesson_library), from solutions/ or else starter/:
+    // the sandboxed build must see that one file. Its code is then within the submission's reach at compile
+    // time; it is the answer of a lesson this grade does not include.
+    std::vector<fs::path> lesson_libraries_missing_from(const fs::path& tree) const {
+        std::vector<fs::path> files{};
+        for (const auto& lesson : read_lessons(root_)) {
+            if (lesson.provides.empty()) continue;
+            const fs::path file = fs::path(lesson.slug) / (lesson.provides + ".cpp");
+            if (fs::exists(tree / file)) continue;
+            for (const auto& fallback : {root_ / "solutions", root_ / "starter"}) {
+                if (!fs::exists(fallback / file)) continue;
+                files.push_back(fallback / file);
+                break;
+            }
+        }
+        return files;
+    }
+
     int build_jobs() const { return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.jobs); }
 
     static SubmissionGrade begin(const std::string& name, const fs::path& source, const Sandbox& sandbox) {

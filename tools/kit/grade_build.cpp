@@ -197,6 +197,7 @@ int SlotBuild::cmake(const std::vector<std::string>& args, const fs::path& log, 
                    .read_only = {root_ / "CMakeLists.txt", root_ / "cmake", root_ / "lib", root_ / "lessons", tree_},
                    .writable = {dir_},
                    .directory = dir_};
+    run.read_only.insert(run.read_only.end(), also_read_.begin(), also_read_.end());
     run.limits.wall_clock = deadline;
     run.limits.cpu_seconds = static_cast<long>(deadline.count());
     run.limits.file_size = 4LL << 30;      // precompiled headers are large
@@ -215,9 +216,11 @@ int SlotBuild::cmake(const std::vector<std::string>& args, const fs::path& log, 
     return result.status->code;
 }
 
-BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::string>& slugs, const fs::path& log) {
+BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::string>& slugs, const fs::path& log,
+                                  std::vector<fs::path> also_read) {
     const auto started = Clock::now();
     tree_ = tree;
+    also_read_ = std::move(also_read);
     std::string lessons;
     for (const auto& slug : slugs) lessons += (lessons.empty() ? "" : ";") + slug;
     BuildOutcome outcome;

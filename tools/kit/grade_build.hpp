@@ -52,9 +52,10 @@ public:
     // `sandbox`: where CMake and the compiler run (nullptr: as the grader, e.g. for the kit's own code).
     SlotBuild(std::filesystem::path root, std::filesystem::path dir, int jobs, Sandbox* sandbox = nullptr);
 
-    // Points the build folder at a submission's tree, with only the given lessons.
+    // Points the build folder at a submission's tree, with only the given lessons. `also_read`: files of the
+    // kit the build needs besides its own (a lesson library the tree lacks: see grade.cpp).
     BuildOutcome configure(const std::filesystem::path& tree, const std::vector<std::string>& slugs,
-                           const std::filesystem::path& log);
+                           const std::filesystem::path& log, std::vector<std::filesystem::path> also_read = {});
     // Builds what every submission shares (the kit library, the precompiled headers) with the starter tree.
     BuildOutcome warm(const std::filesystem::path& log);
     // Builds lessonNN (and its worker) and copies the programs to `bin`.
@@ -68,6 +69,7 @@ private:
     std::filesystem::path root_{};
     std::filesystem::path dir_{};
     std::filesystem::path tree_{};
+    std::vector<std::filesystem::path> also_read_{};
     int jobs_;
     Sandbox* sandbox_;
 };
