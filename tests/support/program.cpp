@@ -2,6 +2,7 @@
 #include "program.hpp"
 
 #include "record.hpp"
+#include "standstill.hpp"
 
 #include <clusterkit/process.hpp>
 
@@ -29,6 +30,9 @@ namespace bp = boost::process::v2;
 using boost::system::error_code;
 
 namespace {
+
+// While a wait has nothing to do, it looks this often whether the programs under test stand still.
+constexpr auto standstill_look_interval = std::chrono::milliseconds(50);
 
 // Caps what is kept of a program's output, so that a program that floods stdout cannot exhaust memory.
 constexpr std::size_t max_kept_lines = 100'000;
@@ -144,12 +148,14 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds deadline) {
     UniqueFd owner(pidfd);
     pollfd ready{.fd = pidfd, .events = POLLIN, .revents = 0};
     const auto until = Clock::now() + deadline;
+    Standstill standstill;  // a process at a standstill never ends by itself
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-        const int result = ::poll(&ready, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        const auto slice = std::clamp<long long>(left.count(), 0, standstill_look_interval.count());
+        const int result = ::poll(&ready, 1, static_cast<int>(slice));
         if (result > 0) return true;  // a pidfd is readable once its process has ended (zombie or reaped)
-        if (result == 0) return false;
-        if (errno != EINTR) return false;
+        if (result < 0 && errno != EINTR) return false;
+        if (result == 0 && (left.count() <= slice || standstill.holds())) return false;
     }
 }
 
@@ -174,6 +180,8 @@ struct Program::Impl {
     Clock::time_point start = Clock::now();
     int number = record::next_run_number();  // this run's number in the test's record
     std::string left_behind;                 // what left_behind() found, for the record
+    std::string stopped_by;                 // why the last run_until() stopped short of done()
+    std::string gave_up;                    // the last wait that ended without what it waited for, and why
 
     void add_line(std::string text) {
         if (lines.size() < max_kept_lines) lines.push_back(Line{std::move(text), Clock::now()});
@@ -224,17 +232,43 @@ struct Program::Impl {
         });
     }
 
-    // Runs the event loop until `done()` or the deadline. Returns done().
+    // Runs the event loop until `done()`, or the deadline, or until nothing can change the answer any more:
+    // the event loop has no work left, or the programs under test stand still (standstill.hpp). Returns
+    // done(); when false, stopped_by says why it stopped.
     bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
         const auto deadline = Clock::now() + timeout;
-        while (!done()) {
+        Standstill standstill;
+        stopped_by.clear();
+        while (!done() && stopped_by.empty()) {
             if (context.stopped()) context.restart();
-            if (context.run_one_until(deadline) == 0) {
-                if (Clock::now() >= deadline) return done();
-                if (context.stopped()) return done();  // nothing left that could change the answer
-            }
+            if (context.run_one_until(std::min(deadline, Clock::now() + standstill_look_interval)) > 0) continue;
+            if (Clock::now() >= deadline)
+                stopped_by = timeout == default_deadline
+                                 ? "the deadline (" + std::to_string(timeout.count()) + " ms, CLUSTERKIT_TEST_DEADLINE_MS)"
+                                 : "the test's deadline for it";
+            else if (context.stopped())
+                stopped_by = "the program has ended and its output is closed";
+            else if (standstill.holds())
+                stopped_by = "nothing can come any more: " + standstill.description();
         }
-        return true;
+        return done();
+    }
+
+    // The next line of stdout; std::nullopt at end-of-file, a standstill or the deadline (stopped_by says which).
+    std::optional<std::string> next_line(std::chrono::milliseconds deadline) {
+        if (!run_until([&] { return unread < lines.size() || out_closed; }, deadline) || unread == lines.size()) {
+            if (stopped_by.empty()) stopped_by = "its stdout is closed (by it and by everything it started)";
+            return std::nullopt;
+        }
+        return lines[unread++].text;
+    }
+
+    // Notes a wait for `what` that began at `begin` and ended without it, for transcript().
+    void give_up(std::string_view what, Clock::time_point begin) {
+        std::ostringstream text;
+        text << "gave up waiting for " << what << " after " << std::fixed << std::setprecision(1)
+             << std::chrono::duration<double>(Clock::now() - begin).count() << " s: " << stopped_by;
+        gave_up = text.str();
     }
 };
 
@@ -261,29 +295,40 @@ pid_t Program::pid() const { return impl_->pid; }
 int Program::record_number() const { return impl_->number; }
 
 std::optional<std::string> Program::next_line(std::chrono::milliseconds deadline) {
-    auto& impl = *impl_;
-    impl.run_until([&] { return impl.unread < impl.lines.size() || impl.out_closed; }, deadline);
-    if (impl.unread < impl.lines.size()) return impl.lines[impl.unread++].text;
-    return std::nullopt;
+    const auto begin = Clock::now();
+    impl_->gave_up.clear();
+    auto line = impl_->next_line(deadline);
+    if (!line) impl_->give_up("a line on stdout", begin);
+    return line;
 }
 
 std::optional<Event> Program::wait_for_event(std::string_view name, std::chrono::milliseconds deadline) {
-    const auto until = Clock::now() + deadline;
+    const auto begin = Clock::now();
+    const auto until = begin + deadline;
+    impl_->gave_up.clear();
     while (Clock::now() < until) {
-        const auto line = next_line(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
-        if (!line) return std::nullopt;
+        const auto line = impl_->next_line(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+        if (!line) break;
         if (auto event = Event::parse(*line); event && event->name == name) return event;
     }
+    if (impl_->stopped_by.empty()) impl_->stopped_by = "the deadline, with other lines still coming";
+    impl_->give_up("an event line '" + std::string(name) + "'", begin);
     return std::nullopt;
 }
 
 std::optional<WaitStatus> Program::wait_exit(std::chrono::milliseconds deadline) {
-    impl_->run_until([&] { return impl_->status.has_value(); }, deadline);
+    const auto begin = Clock::now();
+    impl_->gave_up.clear();
+    if (!impl_->run_until([&] { return impl_->status.has_value(); }, deadline)) impl_->give_up("the program to exit", begin);
     return impl_->status;
 }
 
 bool Program::read_to_end(std::chrono::milliseconds deadline) {
-    return impl_->run_until([&] { return impl_->out_closed && impl_->err_closed; }, deadline);
+    const auto begin = Clock::now();
+    impl_->gave_up.clear();
+    const bool ended = impl_->run_until([&] { return impl_->out_closed && impl_->err_closed; }, deadline);
+    if (!ended) impl_->give_up("the end of its output", begin);
+    return ended;
 }
 
 void Program::send_signal(int signal) {
@@ -304,9 +349,12 @@ std::vector<Event> Program::events_named(std::string_view name) const {
 
 const std::string& Program::stderr_text() const { return impl_->stderr_text; }
 
+const std::string& Program::gave_up() const { return impl_->gave_up; }
+
 std::string Program::transcript() const {
     const auto& impl = *impl_;
-    const std::string ending = impl.status ? "status: " + impl.status->describe() + "\n" : "";
+    std::string ending = impl.status ? "status: " + impl.status->describe() + "\n" : "";
+    if (!impl.gave_up.empty()) ending += impl.gave_up + "\n";
     return transcript_of(impl.number, impl.pid, texts_of(impl.lines), impl.stderr_text, ending);
 }
 
@@ -362,6 +410,7 @@ bool Run::status_is_code(int code) const { return status && !status->killed_by_s
 
 std::string Run::transcript() const {
     std::string ending = "status: " + (status ? status->describe() : "still running at the deadline, killed") + "\n";
+    if (!gave_up.empty()) ending += gave_up + "\n";
     if (!left_behind.empty()) ending += "left behind: " + describe(left_behind) + "\n";
     return transcript_of(number, pid, stdout_lines, stderr_text, ending);
 }
@@ -372,6 +421,7 @@ Run run_to_end(std::string_view name, Launch launch, std::chrono::milliseconds d
     run.pid = program.pid();
     run.number = program.record_number();
     run.status = program.wait_exit(deadline);
+    run.gave_up = program.gave_up();
     // The program has ended: any process of it still here (as our child, thanks to the subreaper, alive
     // or zombie) is one it left behind.
     if (run.status) run.left_behind = program.left_behind();

@@ -51,10 +51,11 @@ struct DieWithParent {
     boost::system::error_code in_child() const;
 
     template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) const {
         return in_child();
     }
 };
+static_assert(detail::LauncherCallsOnExecSetup<DieWithParent>);  // see process.hpp
 
 // At most max_restarts restarts within any window of `within`: Erlang/OTP's MaxR and MaxT.
 class RestartBudget {
