@@ -524,8 +524,16 @@ int command_grade(const Args& args) {
 
     // Job slots: a lock each (two graders on one machine never share a slot), a user each, a sandbox each.
     const auto slots = claim_slots(options.jobs);
-    for (const auto& problem : prepare_sandbox_users(*std::ranges::max_element(slots)))
-        std::cerr << "kit: warning: " << problem << "\n";
+    const int last_slot = *std::ranges::max_element(slots);
+    const auto user_problems = prepare_sandbox_users(last_slot);
+    // Without its unprivileged user a slot would run graded code as root: no grade from that.
+    if (!user_problems.empty() && !options.prepare) {
+        std::cerr << "kit: error: refusing to grade: the sandbox: " << user_problems.front()
+                  << " (graded code would run as root; make the users clusterkit-grade1.." << last_slot
+                  << " with useradd --system, or fix useradd)\n";
+        return exit_status::failure;
+    }
+    for (const auto& problem : user_problems) std::cerr << "kit: warning: " << problem << "\n";
     // No graded code sees the kit or the output folder, even where they lie inside a system folder.
     const std::vector<fs::path> hidden{root, options.out};
     if (options.prepare) {
