@@ -529,8 +529,8 @@ int command_grade(const Args& args) {
     // Without its unprivileged user a slot would run graded code as root: no grade from that.
     if (!user_problems.empty() && !options.prepare) {
         std::cerr << "kit: error: refusing to grade: the sandbox: " << user_problems.front()
-                  << " (graded code would run as root; make the users clusterkit-grade1.." << last_slot
-                  << " with useradd --system, or fix useradd)\n";
+                  << " (graded code would run as root; make the user" << (last_slot > 1 ? "s clusterkit-grade1 to " : " ")
+                  << "clusterkit-grade" << last_slot << " with useradd --system)\n";
         return exit_status::failure;
     }
     for (const auto& problem : user_problems) std::cerr << "kit: warning: " << problem << "\n";
