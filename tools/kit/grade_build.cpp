@@ -154,7 +154,7 @@ void build_control(const fs::path& root, const fs::path& dir, const std::vector<
     if (!fs::exists(dir / "CMakeCache.txt") &&
         run_logged(tool("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=solutions",
                                    "-DCLUSTERKIT_TESTS=OFF", "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
-                                   "-DCMAKE_BUILD_TYPE=Debug"},
+                                   "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DCLUSTERKIT_FAST_LINK=ON"},
                    log, configure_deadline) != 0)
         throw std::runtime_error("configuring the reference solutions failed: " + first_error(log, root));
     std::vector<std::string> args{"--build", dir.string(), "-j", std::to_string(std::max(1u, std::thread::hardware_concurrency()))};
