@@ -221,7 +221,16 @@ Program::Program(std::string_view name, Launch launch) : impl_(std::make_unique<
     const auto path = program_path(name);
     if (::access(path.c_str(), X_OK) != 0)
         throw std::runtime_error("the program under test is missing or not executable: " + path.string());
-    impl_->process.emplace(impl_->context, path, launch.args, bp::process_stdio{nullptr, impl_->out, impl_->err},
+    auto args = launch.args;
+    auto executable = path;
+    if (!launch.faults.empty()) {  // the test child runs the program under these rules
+        args = launch.faults;
+        args.push_back("run");
+        args.push_back(path.string());
+        args.insert(args.end(), launch.args.begin(), launch.args.end());
+        executable = test_child_path();
+    }
+    impl_->process.emplace(impl_->context, executable, args, bp::process_stdio{nullptr, impl_->out, impl_->err},
                            EnvironmentWith(launch.environment), OwnProcessGroup{}, DefaultSignals{},
                            CpuAffinity{launch.cpus});
     impl_->pid = impl_->process->id();
