@@ -12,7 +12,7 @@
 //   on-sigusr1-exit C     from now on SIGUSR1 ends the process with exit code C
 //   clear-death-signal    clear the parent-death signal (prctl(PR_SET_PDEATHSIG, 0)) that this process inherited
 //   exec PROGRAM ARGS..   become PROGRAM (a full path) with the remaining arguments (execv); the last step
-//   forks-allowed N, kill-at-write SIGNUM, hold-exits N, hold-death-signal
+//   forks-allowed N, kill-at-write SIGNUM, hold-exits N, hold-exits-in-turn N, hold-death-signal
 //                         rules for `run` (see child_faults.hpp)
 //   run PROGRAM ARGS..    run PROGRAM (a full path) with the remaining arguments under those rules, and end
 //                         as it ended; the last step
@@ -146,6 +146,9 @@ int main(int argc, char* argv[]) {
                 rules.kill_at_write = std::stoi(parameter());
             } else if (step == "hold-exits") {
                 rules.hold_exits = std::stoi(parameter());
+            } else if (step == "hold-exits-in-turn") {
+                rules.hold_exits = std::stoi(parameter());
+                rules.hold_exits_in_turn = true;
             } else if (step == "hold-death-signal") {
                 rules.hold_death_signal = true;
             } else if (step == "run") {

@@ -48,14 +48,15 @@ public:
         code_.push_back(BPF_STMT(BPF_RET | BPF_K, action));
     }
 
-    // For call `number`: `when_set` if the first argument has any bit of `mask`, else `when_clear`.
-    void on_flags(long number, std::uint32_t mask, std::uint32_t when_set, std::uint32_t when_clear) {
-        on_first_argument(number, BPF_JSET, mask, when_set, when_clear);
+    // For call `number`: `when_set` if argument `index` (from 0) has any bit of `mask`, else `when_clear`.
+    void on_flags(long number, int index, std::uint32_t mask, std::uint32_t when_set, std::uint32_t when_clear) {
+        on_argument(number, index, BPF_JSET, mask, when_set, when_clear);
     }
 
-    // For call `number`: `when_equal` if the first argument is `value`, else `otherwise`.
-    void on_first_argument_equal(long number, std::uint32_t value, std::uint32_t when_equal, std::uint32_t otherwise) {
-        on_first_argument(number, BPF_JEQ, value, when_equal, otherwise);
+    // For call `number`: `when_equal` if argument `index` (from 0) is `value`, else `otherwise`.
+    void on_argument_equal(long number, int index, std::uint32_t value, std::uint32_t when_equal,
+                           std::uint32_t otherwise) {
+        on_argument(number, index, BPF_JEQ, value, when_equal, otherwise);
     }
 
     // The finished program, every other call allowed. Call once.
@@ -73,12 +74,13 @@ private:
 
     void load_number() { code_.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr))); }
 
-    void on_first_argument(long number, std::uint16_t test, std::uint32_t operand, std::uint32_t when_true,
-                           std::uint32_t when_false) {
+    void on_argument(long number, int index, std::uint16_t test, std::uint32_t operand, std::uint32_t when_true,
+                     std::uint32_t when_false) {
         load_number();
         code_.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(number), 0, 4));
-        // The low 32 bits of the first argument (little-endian, as on x86_64 and aarch64).
-        code_.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)));
+        // The low 32 bits of the argument (little-endian, as on x86_64 and aarch64).
+        const auto offset = offsetof(seccomp_data, args) + static_cast<std::size_t>(index) * sizeof(std::uint64_t);
+        code_.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(offset)));
         code_.push_back(BPF_JUMP(BPF_JMP | test | BPF_K, operand, 0, 1));
         code_.push_back(BPF_STMT(BPF_RET | BPF_K, when_true));
         code_.push_back(BPF_STMT(BPF_RET | BPF_K, when_false));
@@ -95,7 +97,7 @@ Filter filter_for(const Rules& rules) {
     if (rules.forks_allowed) {
         // clone3 keeps its flags in memory a filter cannot read: refuse it, and glibc falls back to clone.
         filter.on(SYS_clone3, SECCOMP_RET_ERRNO | ENOSYS);
-        filter.on_flags(SYS_clone, CLONE_THREAD, allow, notify);  // a new thread is not a new process
+        filter.on_flags(SYS_clone, 0, CLONE_THREAD, allow, notify);  // a new thread is not a new process
 #ifdef SYS_fork
         filter.on(SYS_fork, notify);
         filter.on(SYS_vfork, notify);
@@ -107,10 +109,11 @@ Filter filter_for(const Rules& rules) {
     }
     if (rules.hold_exits > 0) {
         filter.on(SYS_exit_group, notify);
-        filter.on(SYS_wait4, notify);
-        filter.on(SYS_waitid, notify);
+        // Only waits that block: a WNOHANG wait only looks (Boost.Process makes one as it starts a wait).
+        filter.on_flags(SYS_wait4, 2, WNOHANG, allow, notify);
+        filter.on_flags(SYS_waitid, 3, WNOHANG, allow, notify);
     }
-    if (rules.hold_death_signal) filter.on_first_argument_equal(SYS_prctl, PR_SET_PDEATHSIG, notify, allow);
+    if (rules.hold_death_signal) filter.on_argument_equal(SYS_prctl, 0, PR_SET_PDEATHSIG, notify, allow);
     return filter;
 }
 
@@ -246,7 +249,10 @@ private:
             return release_exits();
         }
         if (call == SYS_wait4 || call == SYS_waitid) {
-            if (caller == program_) ++waits_;
+            if (caller == program_) {
+                ++waits_;
+                ++waits_since_release_;
+            }
             go_on(request.id);
             return release_exits();
         }
@@ -258,16 +264,25 @@ private:
         go_on(request.id);
     }
 
-    // Once every held exit has arrived: one released per wait of the program, the highest pid first.
+    // Once every held exit has arrived: one released per wait of the program (or, in turn, the first at once
+    // and each next one at the first wait after it), the highest pid first.
     void release_exits() {
         if (exits_arrived_ < rules_.hold_exits) return;
-        while (released_ < waits_ && !held_exits_.empty()) {
-            const auto last = std::ranges::max_element(held_exits_, {}, &Held::pid);
-            print_line("release pid=" + std::to_string(last->pid));
-            go_on(last->id);
-            held_exits_.erase(last);
-            ++released_;
+        if (rules_.hold_exits_in_turn) {
+            if (released_ == 0 || waits_since_release_ > 0) release_one();
+            return;
         }
+        while (released_ < waits_ && !held_exits_.empty()) release_one();
+    }
+
+    void release_one() {
+        if (held_exits_.empty()) return;
+        const auto last = std::ranges::max_element(held_exits_, {}, &Held::pid);
+        print_line("release pid=" + std::to_string(last->pid));
+        go_on(last->id);
+        held_exits_.erase(last);
+        ++released_;
+        waits_since_release_ = 0;
     }
 
     void go_on(std::uint64_t id) { answer(id, SECCOMP_USER_NOTIF_FLAG_CONTINUE, 0); }
@@ -288,6 +303,7 @@ private:
     int exits_arrived_ = 0;
     int waits_ = 0;
     int released_ = 0;
+    int waits_since_release_ = 0;
     std::vector<Held> held_exits_;
     std::vector<Held> held_death_signals_;
 };

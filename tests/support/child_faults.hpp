@@ -21,9 +21,14 @@ struct Rules {
     // writes anything (0: no such rule).
     int kill_at_write = 0;
     // The first hold_exits descendants to end wait in _exit() until all of them have got there; then one
-    // is let go each time the program calls wait4(2) or waitid(2), the highest pid first, and a line
-    // "release pid=P" is printed just before. So they end, and are reaped, one at a time, in that order.
+    // is let go each time the program calls wait4(2) or waitid(2) without WNOHANG, the highest pid first,
+    // and a line "release pid=P" is printed just before. So they end, and are reaped, one at a time, in
+    // that order.
     int hold_exits = 0;
+    // With hold_exits: let the first go as soon as all have got there, and each next one at the program's
+    // first blocking wait after the one before was let go. For a program that calls wait only once a
+    // child has ended (an event loop watching pidfds), where the rule above would never start.
+    bool hold_exits_in_turn = false;
     // A descendant's prctl(PR_SET_PDEATHSIG) waits until the program has ended (a line "held pid=P" says
     // that it waits): the program dies between its worker's fork and the worker's death signal.
     bool hold_death_signal = false;
