@@ -251,3 +251,30 @@ TEST_CASE("with --help the primary prints the usage on stdout and exits 0, start
     CHECK(run.stderr_text.empty());
     CHECK(run.left_behind.empty());
 }
+
+TEST_CASE("when sched_getaffinity fails, the primary says so in one error line naming it, exits 1 and starts no "
+          "worker",
+          "[01][cpus]") {
+    // The test child makes the program's sched_getaffinity(2) fail with EPERM.
+    const auto run = run_to_end("lesson01", {.faults = {"fail-sched-getaffinity"}});
+    INFO(run.transcript());
+    CHECK(run.status_is_code(1));
+    const auto errors = run.stderr_lines();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().starts_with("lesson01: error: "));
+    CHECK(errors.front().find("sched_getaffinity") != std::string::npos);
+    CHECK(run.events_named("fork").empty());
+    CHECK(run.left_behind.empty());
+}
+
+TEST_CASE("a wait that a signal interrupted (EINTR) is simply made again, and every worker is still reaped",
+          "[01][reap]") {
+    // The test child makes the primary's first wait fail with EINTR, as a signal handler running during the
+    // wait would.
+    const auto run = run_to_end("lesson01", {.args = {"--workers", "3"}, .faults = {"interrupt-first-wait"}});
+    INFO(run.transcript());
+    REQUIRE(run.status_is_code(0));
+    check_worker_lifecycles(run, 3);
+    CHECK(run.stderr_text.empty());
+    CHECK(run.left_behind.empty());
+}

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -281,49 +282,58 @@ TEST_CASE("a worker that exits with code 0 is replaced too, like any other death
 }
 
 TEST_CASE("during a stop a worker that ignores SIGTERM lives on until the grace period ends", "[03][stop]") {
-    // The worker prints "sigterm" when SIGTERM comes and lives on; the test then ends it with SIGUSR1 (exit
-    // code 7) long before the 60 s grace period is over. A worker killed early would say signal=SIGKILL.
-    Program primary("lesson03", {.args = {"--workers", "1", "--grace-ms", "60000", "--exec", test_child_path(), "--",
-                                          "on-sigterm-print", "on-sigusr1-exit", "7", "print-args", "forever"}});
-    const auto pids = wait_online(primary, 1);
-    REQUIRE(wait_for_lines(primary, "child ", 1));
+    // Worker 1 ignores SIGTERM and exits with code 7 on SIGUSR1; worker 2 dies of SIGTERM. Worker 2's exit
+    // line comes after the primary has finished starting the stop: a worker 1 killed early is doomed by then,
+    // and would say signal=SIGKILL. The test ends worker 1 long before the 60 s grace period is over.
+    Program primary("lesson03", {.args = {"--workers", "2", "--grace-ms", "60000", "--exec", test_child_path(), "--",
+                                          "if-id", "1", "ignore-sigterm", "on-sigusr1-exit", "7", "print-args",
+                                          "forever"}});
+    const auto pids = wait_online(primary, 2);
+    REQUIRE(wait_for_lines(primary, "child ", 2));  // both workers have set up their signals
     primary.send_signal(SIGTERM);
-    const bool told = wait_for_lines(primary, "sigterm ", 1);
+    const auto first_exit = primary.wait_for_event("exit");
     INFO(primary.transcript());
-    REQUIRE(told);
+    REQUIRE(first_exit.has_value());
+    CHECK(first_exit->number("id") == 2);
+    CHECK(first_exit->text("signal") == "SIGTERM");
     REQUIRE(signal_descendant(pids.at(1), SIGUSR1));
     const auto status = primary.wait_exit();
     primary.read_to_end();
     INFO(primary.transcript());
     REQUIRE(status.has_value());
     CHECK(status->describe() == "exited with code 0");
-    const auto exits = primary.events_named("exit");
-    REQUIRE(exits.size() == 1);
-    CHECK(exits.front().text("code") == "7");
-    CHECK_FALSE(exits.front().has("signal"));
-    CHECK(primary.events_named("fork").size() == 1);
+    const long first = index_of_event(primary, "exit", pids.at(1));
+    REQUIRE(first >= 0);
+    const auto exit = Event::parse(primary.stdout_lines()[static_cast<std::size_t>(first)].text);
+    CHECK(exit->text("code") == "7");
+    CHECK_FALSE(exit->has("signal"));
+    CHECK(primary.events_named("fork").size() == 2);
     CHECK(primary.stdout_lines().back().text == "done");
 }
 
 TEST_CASE("a second SIGTERM or SIGINT during a stop kills the remaining workers at once", "[03][stop]") {
+    // Worker 1 ignores SIGTERM; worker 2 dies of it, and its exit line shows that the stop has begun. The
+    // second signal must not wait for the 60 s grace period.
     const int second = GENERATE(SIGTERM, SIGINT);
     Program primary("lesson03", {.args = {"--workers", "2", "--grace-ms", "60000", "--exec", test_child_path(), "--",
-                                          "on-sigterm-print", "print-args", "forever"}});
-    wait_online(primary, 2);
-    REQUIRE(wait_for_lines(primary, "child ", 2));
+                                          "if-id", "1", "ignore-sigterm", "print-args", "forever"}});
+    const auto pids = wait_online(primary, 2);
+    REQUIRE(wait_for_lines(primary, "child ", 2));  // both workers have set up their signals
     primary.send_signal(SIGTERM);
-    const bool told = wait_for_lines(primary, "sigterm ", 2);  // the stop has begun: both workers were asked
+    std::optional<Event> exit;
+    while ((exit = primary.wait_for_event("exit")) && exit->number("pid") != pids.at(2)) {
+    }
     INFO(primary.transcript());
-    REQUIRE(told);
+    REQUIRE(exit.has_value());
     primary.send_signal(second);
     const auto status = primary.wait_exit();  // 5 s at most, far less than the grace period
     primary.read_to_end();
     INFO(primary.transcript());
     REQUIRE(status.has_value());
     CHECK(status->describe() == "exited with code 0");
-    const auto exits = primary.events_named("exit");
-    CHECK(exits.size() == 2);
-    for (const auto& exit : exits) CHECK(exit.text("signal") == "SIGKILL");
+    const long first = index_of_event(primary, "exit", pids.at(1));
+    REQUIRE(first >= 0);
+    CHECK(Event::parse(primary.stdout_lines()[static_cast<std::size_t>(first)].text)->text("signal") == "SIGKILL");
     CHECK(primary.stdout_lines().back().text == "done");
 }
 

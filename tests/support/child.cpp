@@ -8,11 +8,12 @@
 //   ignore-sigterm        ignore SIGTERM from now on
 //   forever               wait until a signal ends the process
 //   exit-code-by-id A,B,..  exit with code A if CLUSTERKIT_WORKER_ID is 1, B if it is 2, ... (go on past the list)
-//   on-sigterm-print      from now on SIGTERM does not end the process: it prints "sigterm pid=P"
 //   on-sigusr1-exit C     from now on SIGUSR1 ends the process with exit code C
+//   if-id I STEP          do STEP (a step without a value) only if CLUSTERKIT_WORKER_ID is I
 //   clear-death-signal    clear the parent-death signal (prctl(PR_SET_PDEATHSIG, 0)) that this process inherited
 //   exec PROGRAM ARGS..   become PROGRAM (a full path) with the remaining arguments (execv); the last step
-//   forks-allowed N, kill-at-write SIGNUM, hold-exits N, hold-exits-in-turn N, hold-death-signal
+//   forks-allowed N, kill-at-write SIGNUM, hold-exits N, hold-exits-in-turn N, hold-death-signal,
+//   fail-sched-getaffinity, interrupt-first-wait
 //                         rules for `run` (see child_faults.hpp)
 //   run PROGRAM ARGS..    run PROGRAM (a full path) with the remaining arguments under those rules, and end
 //                         as it ended; the last step
@@ -67,19 +68,6 @@ std::optional<int> exit_code_for_this_id(const std::string& list) {
     return std::nullopt;
 }
 
-// A signal handler: only async-signal-safe calls, so the line is put together by hand.
-extern "C" void print_sigterm(int) {
-    char digits[16];
-    std::size_t count = 0;
-    for (auto pid = static_cast<unsigned>(::getpid()); pid != 0 || count == 0; pid /= 10)
-        digits[count++] = static_cast<char>('0' + pid % 10);
-    char line[48] = "sigterm pid=";
-    std::size_t size = sizeof "sigterm pid=" - 1;
-    while (count > 0) line[size++] = digits[--count];
-    line[size++] = '\n';
-    [[maybe_unused]] const auto written = ::write(STDOUT_FILENO, line, size);
-}
-
 volatile std::sig_atomic_t sigusr1_exit_code = 0;
 extern "C" void exit_on_sigusr1(int) { ::_exit(sigusr1_exit_code); }
 
@@ -131,11 +119,13 @@ int main(int argc, char* argv[]) {
                 for (;;) ::pause();
             } else if (step == "exit-code-by-id") {
                 if (const auto code = exit_code_for_this_id(parameter())) return *code;
-            } else if (step == "on-sigterm-print") {
-                handle(SIGTERM, print_sigterm);
             } else if (step == "on-sigusr1-exit") {
                 sigusr1_exit_code = std::stoi(parameter());
                 handle(SIGUSR1, exit_on_sigusr1);
+            } else if (step == "if-id") {
+                const int id = std::stoi(parameter());
+                if (i + 1 >= args.size()) throw clusterkit::UsageError("if-id wants a step");
+                if (id != worker_id()) ++i;  // skip the step
             } else if (step == "clear-death-signal") {
                 if (::prctl(PR_SET_PDEATHSIG, 0) != 0) clusterkit::throw_system_error("prctl");
             } else if (step == "exec") {
@@ -151,6 +141,10 @@ int main(int argc, char* argv[]) {
                 rules.hold_exits_in_turn = true;
             } else if (step == "hold-death-signal") {
                 rules.hold_death_signal = true;
+            } else if (step == "fail-sched-getaffinity") {
+                rules.fail_sched_getaffinity = true;
+            } else if (step == "interrupt-first-wait") {
+                rules.interrupt_first_wait = true;
             } else if (step == "run") {
                 clusterkit::testing::faults::run_under(rules, std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end()));
             } else {

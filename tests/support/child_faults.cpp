@@ -107,6 +107,11 @@ Filter filter_for(const Rules& rules) {
         filter.on(SYS_write, notify);
         filter.on(SYS_writev, notify);
     }
+    if (rules.fail_sched_getaffinity) filter.on(SYS_sched_getaffinity, SECCOMP_RET_ERRNO | EPERM);
+    if (rules.interrupt_first_wait && rules.hold_exits == 0) {
+        filter.on_flags(SYS_wait4, 2, WNOHANG, allow, notify);
+        filter.on_flags(SYS_waitid, 3, WNOHANG, allow, notify);
+    }
     if (rules.hold_exits > 0) {
         filter.on(SYS_exit_group, notify);
         // Only waits that block: a WNOHANG wait only looks (Boost.Process makes one as it starts a wait).
@@ -249,6 +254,10 @@ private:
             return release_exits();
         }
         if (call == SYS_wait4 || call == SYS_waitid) {
+            if (caller == program_ && rules_.interrupt_first_wait && !interrupted_) {
+                interrupted_ = true;
+                return fail(request.id, EINTR);
+            }
             if (caller == program_) {
                 ++waits_;
                 ++waits_since_release_;
@@ -304,6 +313,7 @@ private:
     int waits_ = 0;
     int released_ = 0;
     int waits_since_release_ = 0;
+    bool interrupted_ = false;
     std::vector<Held> held_exits_;
     std::vector<Held> held_death_signals_;
 };

@@ -32,6 +32,11 @@ struct Rules {
     // A descendant's prctl(PR_SET_PDEATHSIG) waits until the program has ended (a line "held pid=P" says
     // that it waits): the program dies between its worker's fork and the worker's death signal.
     bool hold_death_signal = false;
+    // The program's sched_getaffinity(2) fails with EPERM, as a system call can fail.
+    bool fail_sched_getaffinity = false;
+    // The program's first blocking wait4(2) or waitid(2) fails with EINTR, as when a signal handler ran
+    // during the wait; later waits go on.
+    bool interrupt_first_wait = false;
 };
 
 // Runs `command` (a full path, then the arguments) under `rules`, prints nothing but the lines the rules
