@@ -7,6 +7,7 @@
 // payload and its FNV-1a checksum follow the lesson text.
 #include "catch.hpp"
 
+#include "checks.hpp"
 #include "program.hpp"
 
 #include <algorithm>
@@ -177,13 +178,11 @@ TEST_CASE("a worker that sends a malformed message is reported in one line, stop
     const auto run = run_to_end("lesson05", {.args = args(2, 6, 5000, {"--garble-on-task", "2"})});
     INFO(run.transcript());
     REQUIRE(run.status.has_value());
-    CHECK(run.status_is_code(1));  // the run completes, but a worker broke the protocol
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
+    const auto error = check_runtime_error(run, "lesson05");  // the run completes, but a worker broke the protocol
     const std::string prefix = "lesson05: error: worker ";
-    REQUIRE(errors.front().starts_with(prefix));
-    const auto id = std::stoll(errors.front().substr(prefix.size()));
-    CHECK(errors.front().find(" sent a malformed message: ") != std::string::npos);
+    REQUIRE(error.starts_with(prefix));
+    const auto id = std::stoll(error.substr(prefix.size()));
+    CHECK(error.find(" sent a malformed message: ") != std::string::npos);
     const auto exits = run.events_named("exit");
     CHECK(std::ranges::any_of(exits, [&](const Event& exit) { return exit.number("id") == id && exit.has("signal"); }));
     const auto forks = run.events_named("fork");
