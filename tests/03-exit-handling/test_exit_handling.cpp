@@ -7,13 +7,16 @@
 #include "program.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <unistd.h>
 #include <vector>
 
@@ -68,6 +71,31 @@ bool wait_for_lines(Program& program, std::string_view prefix, long count) {
     while (lines_so_far() < count && program.next_line()) {
     }
     return lines_so_far() >= count;
+}
+
+// Runs lesson03 to its end, as run_to_end() does, but stops waiting as soon as it has forked more than `most`
+// workers: a primary that restarts more often than the test allows has broken its restart limit already, and
+// would go on forking until the deadline.
+Run run_forking_at_most(Launch launch, std::size_t most, std::chrono::milliseconds deadline = default_deadline) {
+    Program primary("lesson03", std::move(launch));
+    Run run;
+    run.pid = primary.pid();
+    run.number = primary.record_number();
+    const auto forks = [&] { return primary.events_named("fork").size(); };
+    while (forks() <= most && primary.next_line(deadline)) {
+    }
+    if (forks() <= most) {
+        run.status = primary.wait_exit(deadline);
+        run.gave_up = primary.gave_up();
+        if (run.status) run.left_behind = primary.left_behind();
+    } else {
+        run.gave_up = "stopped waiting after fork number " + std::to_string(most + 1) + ": the test allows " +
+                      std::to_string(most);
+    }
+    primary.teardown();
+    for (const auto& line : primary.stdout_lines()) run.stdout_lines.push_back(line.text);
+    run.stderr_text = primary.stderr_text();
+    return run;
 }
 
 // Stops the primary with SIGTERM and requires a clean exit 0.
@@ -180,9 +208,9 @@ TEST_CASE("a worker that ignores SIGTERM is killed after the grace period, and t
 }
 
 TEST_CASE("a crash loop ends: one restart more than --max-restarts within the window exits 1", "[03][crash-loop]") {
-    const auto run = run_to_end("lesson03", {.args = {"--workers", "1", "--max-restarts", "3", "--within", "60",
-                                                      "--crash-after-ms", "0"}},
-                                10s);
+    const auto run = run_forking_at_most({.args = {"--workers", "1", "--max-restarts", "3", "--within", "60",
+                                                   "--crash-after-ms", "0"}},
+                                         4, 10s);
     INFO(run.transcript());
     REQUIRE(run.status.has_value());
     CHECK(check_runtime_error(run, "lesson03").find("restarts") != std::string::npos);
@@ -259,8 +287,9 @@ TEST_CASE("a death is told in order: its exit line, then the seed's \"P bit the 
 
 TEST_CASE("a worker that exits with code 0 is replaced too, like any other death", "[03][respawn]") {
     // The test child exits 0 at once: every worker dies that way, so the second restart is refused.
-    const auto run = run_to_end("lesson03", {.args = {"--workers", "1", "--max-restarts", "1", "--exec",
-                                                      test_child_path().string(), "--", "exit-code", "0"}});
+    const auto run = run_forking_at_most({.args = {"--workers", "1", "--max-restarts", "1", "--exec",
+                                                   test_child_path().string(), "--", "exit-code", "0"}},
+                                         2);
     INFO(run.transcript());
     REQUIRE(run.status.has_value());
     const auto exits = run.events_named("exit");
@@ -331,8 +360,9 @@ TEST_CASE("a second SIGTERM or SIGINT during a stop kills the remaining workers 
 
 TEST_CASE("a crash loop stops the other workers with SIGTERM, then prints done and exits 1", "[03][crash-loop]") {
     // Worker 1 exits with code 3 at once, every time; worker 2 serves until a signal ends it.
-    const auto run = run_to_end("lesson03", {.args = {"--workers", "2", "--max-restarts", "2", "--exec",
-                                                      test_child_path().string(), "--", "exit-code-by-id", "3", "forever"}});
+    const auto run = run_forking_at_most({.args = {"--workers", "2", "--max-restarts", "2", "--exec",
+                                                   test_child_path().string(), "--", "exit-code-by-id", "3", "forever"}},
+                                         4);
     INFO(run.transcript());
     REQUIRE(run.status.has_value());
     CHECK(run.status_is_code(1));

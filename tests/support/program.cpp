@@ -148,7 +148,7 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds deadline) {
     UniqueFd owner(pidfd);
     pollfd ready{.fd = pidfd, .events = POLLIN, .revents = 0};
     const auto until = Clock::now() + deadline;
-    Standstill standstill;  // a process at a standstill never ends by itself
+    Standstill standstill(until);  // a process at a standstill never ends by itself
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
         const auto slice = std::clamp<long long>(left.count(), 0, standstill_look_interval.count());
@@ -237,7 +237,7 @@ struct Program::Impl {
     // done(); when false, stopped_by says why it stopped.
     bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
         const auto deadline = Clock::now() + timeout;
-        Standstill standstill;
+        Standstill standstill(deadline);
         stopped_by.clear();
         while (!done() && stopped_by.empty()) {
             if (context.stopped()) context.restart();
