@@ -7,14 +7,21 @@
 //   exit-code N           exit with code N now
 //   ignore-sigterm        ignore SIGTERM from now on
 //   forever               wait until a signal ends the process
+//   channel05 SPEC        be a lesson 05 worker that misbehaves as SPEC says (child_channel.cpp)
 //
 // With no step that exits, it exits 0 after the last step. Lines are written whole, one write(2) each.
+// A program under test that chooses its workers' arguments itself (lesson05 --exec) starts the child with
+// arguments of its own: then CLUSTERKIT_TEST_CHILD_STEPS (space-separated) gives the steps instead, and
+// CLUSTERKIT_TEST_CHILD_STEPS_<I> those of the worker whose CLUSTERKIT_WORKER_ID is I.
+#include "child_channel.hpp"
+
 #include <clusterkit/errors.hpp>
 #include <clusterkit/fd.hpp>
 
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string>
@@ -45,11 +52,24 @@ int sleep_for_this_id(const std::string& list) {
     return 0;
 }
 
+// The steps in CLUSTERKIT_TEST_CHILD_STEPS_<worker id>, else in CLUSTERKIT_TEST_CHILD_STEPS, if one is set.
+std::optional<std::vector<std::string>> steps_from_environment() {
+    const std::string for_this_id = "CLUSTERKIT_TEST_CHILD_STEPS_" + std::to_string(worker_id());
+    const char* text = std::getenv(for_this_id.c_str());
+    if (!text) text = std::getenv("CLUSTERKIT_TEST_CHILD_STEPS");
+    if (!text) return std::nullopt;
+    std::vector<std::string> steps;
+    std::istringstream in(text);
+    for (std::string step; in >> step;) steps.push_back(step);
+    return steps;
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
     return clusterkit::run_main("clusterkit-test-child", [&] {
-        const std::vector<std::string> args(argv + 1, argv + argc);
+        const std::vector<std::string> args =
+            steps_from_environment().value_or(std::vector<std::string>(argv + 1, argv + argc));
         for (std::size_t i = 0; i < args.size(); ++i) {
             const auto& step = args[i];
             const auto parameter = [&] {
@@ -73,6 +93,8 @@ int main(int argc, char* argv[]) {
                 std::signal(SIGTERM, SIG_IGN);
             } else if (step == "forever") {
                 for (;;) ::pause();
+            } else if (step == "channel05") {
+                return clusterkit::testing::serve_channel05(parameter());
             } else {
                 throw clusterkit::UsageError("unknown step '" + step + "'");
             }
