@@ -20,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace clusterkit::testing;
@@ -133,6 +134,61 @@ std::string plant_segment(const SegmentPrefix& prefix, long long pid, std::strin
     return name;
 }
 
+// What the kernel says about process `pid` (/proc/<pid>/stat and /proc/<pid>/schedstat). For the interleaving
+// below, which needs to know whether a worker is stopped, blocked or has run for a while: the kernel sends no
+// event for those, so the test looks (every 0.1 ms, until a deadline).
+char state_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return '\0';  // gone
+    const auto close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() ? '\0' : line[close + 2];
+}
+
+bool is_running(pid_t pid) {
+    const char state = state_of(pid);
+    return state != '\0' && state != 'Z' && state != 'X';
+}
+
+long long cpu_time_ns(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    long long ns = -1;
+    in >> ns;
+    return ns;
+}
+
+template <typename Condition>
+bool look_until(Condition condition, std::chrono::milliseconds deadline = default_deadline) {
+    const auto until = Clock::now() + deadline;
+    while (!condition()) {
+        if (Clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    return true;
+}
+
+// Preempts worker `a` at many points of its loop: each round stops it (SIGSTOP), lets worker `b` count for half
+// a millisecond of CPU (or until `b` blocks, waiting for a lock that `a` holds), then lets `a` go on for a quarter
+// of a millisecond. Without the lock, a stop that falls between `a`'s read of the counter and its write loses
+// every increment `b` makes meanwhile; with it, nothing is ever lost.
+void interleave(pid_t a, pid_t b) {
+    using namespace std::chrono_literals;
+    for (int round = 0; round < 40 && is_running(a) && is_running(b); ++round) {
+        if (!signal_descendant(a, SIGSTOP)) return;
+        REQUIRE(look_until([&] { return state_of(a) == 'T' || !is_running(a); }));
+        const auto b_start = cpu_time_ns(b);
+        REQUIRE(look_until([&] {
+            const char state = state_of(b);
+            return !is_running(b) || state == 'S' || state == 'D' || cpu_time_ns(b) - b_start >= 500'000;
+        }));
+        REQUIRE(signal_descendant(a, SIGCONT));
+        const auto a_start = cpu_time_ns(a);
+        REQUIRE(look_until([&] {
+            return !is_running(a) || state_of(a) == 'S' || cpu_time_ns(a) - a_start >= 250'000;
+        }));
+    }
+}
+
 long index_of_line(const Run& run, std::string_view text) {
     const auto found = std::ranges::find(run.stdout_lines, text);
     return found == run.stdout_lines.end() ? -1 : static_cast<long>(found - run.stdout_lines.begin());
@@ -194,27 +250,41 @@ TEST_CASE("in copies mode the primary's counter is unchanged after every worker 
 }
 
 TEST_CASE("in shared mode with the lock the total is exactly workers times increments", "[04][shared]") {
-    const auto [workers, increments] =
-        GENERATE(std::pair{2, 100'000LL}, std::pair{4, 50'000LL}, std::pair{2, 400'000LL});
+    // Whether updates are lost without the lock depends on the workers running at the same moment. In the last
+    // row the test makes it happen: it stops worker 1 (SIGSTOP) at some point of its loop while worker 2 counts,
+    // again and again (interleave()). With the lock, worker 2 just waits whenever worker 1 holds it.
+    const auto [workers, increments, interleaved] = GENERATE(table<int, long long, bool>(
+        {{2, 100'000, false}, {4, 50'000, false}, {2, 400'000, false}, {2, 2'000'000, true}}));
+    INFO(workers << " workers, " << increments << " increments" << (interleaved ? ", interleaved by the test" : ""));
     const SegmentPrefix prefix;
-    const auto run = run_to_end("lesson04", {.args = shared_args(prefix, workers, increments)}, 60s);
-    INFO(run.transcript());
-    REQUIRE(run.status_is_code(0));
-    const auto shared = run.events_named("shared");
+    Program program("lesson04", {.args = shared_args(prefix, workers, increments)});
+    if (interleaved) {
+        wait_until_counting(program, workers);
+        const auto forks = events_named(program, "fork");
+        REQUIRE(forks.size() == 2);
+        interleave(static_cast<pid_t>(forks[0].number("pid")), static_cast<pid_t>(forks[1].number("pid")));
+    }
+    const auto status = program.wait_exit(60s);
+    program.read_to_end();
+    const auto lines = texts(program);
+    INFO(program.transcript());
+    REQUIRE(status.has_value());
+    CHECK(status->describe() == "exited with code 0");
+    const auto shared = events_named(program, "shared");
     REQUIRE(shared.size() == 1);
     CHECK(shared.front().number("expected") == workers * increments);
     CHECK(shared.front().number("total") == workers * increments);
-    const auto reports = run.events_named("worker");
+    const auto reports = events_named(program, "worker");
     CHECK(reports.size() == static_cast<std::size_t>(workers));
     for (const auto& report : reports) CHECK(report.number("added") == increments);
-    check_worker_lines(run.stdout_lines);
+    check_worker_lines(lines);
     // The total is read after every worker has ended; `done` is last.
-    const long total_line = index_where(run.stdout_lines, [](const Event& e) { return e.name == "shared"; });
-    for (std::size_t i = 0; i < run.stdout_lines.size(); ++i)
-        if (const auto event = Event::parse(run.stdout_lines[i]); event && event->name == "exit")
+    const long total_line = index_where(lines, [](const Event& e) { return e.name == "shared"; });
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        if (const auto event = Event::parse(lines[i]); event && event->name == "exit")
             CHECK(static_cast<long>(i) < total_line);
-    CHECK(run.stdout_lines.back() == "done");
-    CHECK(run.left_behind.empty());
+    CHECK(lines.back() == "done");
+    CHECK(program.left_behind().empty());
 }
 
 TEST_CASE("a normal shared run creates its segment under the given prefix and removes it", "[04][cleanup]") {
@@ -331,12 +401,13 @@ TEST_CASE("a segment left by a primary killed with SIGKILL is removed by the nex
     // And one of a primary long gone: every stale segment goes, not only the latest.
     const auto older = plant_segment(prefix, pid_that_never_exists(), "0badc0de");
 
-    const auto run = run_to_end("lesson04", {.args = shared_args(prefix, 2, 100'000)});
+    // One worker: its count is exact whatever the lock does (that is another test's), so only the segment matters.
+    const auto run = run_to_end("lesson04", {.args = shared_args(prefix, 1, 100'000)});
     INFO(run.transcript());
     REQUIRE(run.status_is_code(0));
     const auto shared = run.events_named("shared");
     REQUIRE(shared.size() == 1);
-    CHECK(shared.front().number("total") == 200'000);
+    CHECK(shared.front().number("total") == 100'000);
     // Each removal reported, before the run's own segment exists.
     std::set<std::string> reported;
     for (const auto& removed : run.events_named("removed-stale")) reported.insert(removed.text("segment"));
@@ -355,13 +426,13 @@ TEST_CASE("two runs at once with the same prefix each get a segment of their own
     Program first("lesson04", {.args = shared_args(prefix, 1, endless)});
     const auto first_segment = wait_until_counting(first, 1);
 
-    const auto second = run_to_end("lesson04", {.args = shared_args(prefix, 2, 100'000)});
+    const auto second = run_to_end("lesson04", {.args = shared_args(prefix, 1, 100'000)});
     INFO(second.transcript());
     CHECK(second.status_is_code(0));
     CHECK(second.left_behind.empty());  // the first run's worker is the first run's, not a leftover
     const auto shared = second.events_named("shared");
     REQUIRE(shared.size() == 1);
-    CHECK(shared.front().number("total") == 200'000);
+    CHECK(shared.front().number("total") == 100'000);  // its own counter, in its own segment
     CHECK(prefix.segments() == std::set<std::string>{first_segment});  // the first run's, still there
 
     first.send_signal(SIGTERM);
@@ -431,37 +502,45 @@ TEST_CASE("a worker killed mid-run stops the run: the others get SIGTERM, then t
 
 TEST_CASE("workers that end while the primary is busy are all reaped: one SIGCHLD may stand for several",
           "[04][signals]") {
-    // The primary is stopped (SIGSTOP) while the test kills its three workers: the three SIGCHLDs it is sent
-    // meanwhile are one pending signal when it goes on (SIGCONT).
-    const SegmentPrefix prefix;
-    Program primary("lesson04", {.args = shared_args(prefix, 3, endless, {"--no-lock"})});
-    wait_until_counting(primary, 3);
-    primary.send_signal(SIGSTOP);
-    siginfo_t info{};
-    int waited = -1;
-    do {
-        waited = ::waitid(P_PID, static_cast<id_t>(primary.pid()), &info, WSTOPPED | WEXITED | WNOWAIT);
-    } while (waited == -1 && errno == EINTR);
-    REQUIRE(waited == 0);
-    REQUIRE(info.si_code == CLD_STOPPED);
-    for (const auto& fork : events_named(primary, "fork")) {
-        const auto pid = static_cast<pid_t>(fork.number("pid"));
-        REQUIRE(signal_descendant(pid, SIGKILL));
-        REQUIRE(wait_until_gone(pid));
+    // The primary is stopped (SIGSTOP) while its three copies workers finish: the three SIGCHLDs it is sent
+    // meanwhile are one pending signal when it goes on (SIGCONT). If a worker ended before the primary was
+    // stopped, the moment was missed: run it again.
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        Program primary("lesson04", {.args = {"copies", "--workers", "3", "--increments", "300000000"}});
+        std::vector<pid_t> workers;
+        for (int i = 0; i < 3; ++i) {
+            const auto fork = primary.wait_for_event("fork");
+            INFO(primary.transcript());
+            REQUIRE(fork.has_value());
+            workers.push_back(static_cast<pid_t>(fork->number("pid")));
+        }
+        primary.send_signal(SIGSTOP);
+        siginfo_t info{};
+        int waited = -1;
+        do {
+            waited = ::waitid(P_PID, static_cast<id_t>(primary.pid()), &info, WSTOPPED | WEXITED | WNOWAIT);
+        } while (waited == -1 && errno == EINTR);
+        REQUIRE(waited == 0);
+        REQUIRE(info.si_code == CLD_STOPPED);
+        if (std::ranges::any_of(workers, [](pid_t pid) { return wait_until_gone(pid, 0ms); })) continue;
+        for (const pid_t pid : workers) REQUIRE(wait_until_gone(pid, 30s));  // each counts, then ends
+        primary.send_signal(SIGCONT);
+        const auto status = primary.wait_exit();
+        primary.read_to_end();
+        INFO(primary.transcript());
+        REQUIRE(status.has_value());
+        CHECK(status->describe() == "exited with code 0");
+        const auto exits = events_named(primary, "exit");
+        CHECK(exits.size() == 3);
+        for (const auto& exit : exits) CHECK(exit.text("code") == "0");
+        const auto counter = events_named(primary, "primary-counter");
+        REQUIRE(counter.size() == 1);
+        CHECK(counter.front().number("value") == 100);
+        CHECK(primary.stdout_lines().back().text == "done");
+        CHECK(primary.left_behind().empty());
+        return;
     }
-    primary.send_signal(SIGCONT);
-    const auto status = primary.wait_exit();
-    primary.read_to_end();
-    INFO(primary.transcript());
-    REQUIRE(status.has_value());
-    CHECK(status->describe() == "exited with code 1");  // workers that fail spoil the run
-    const auto exits = events_named(primary, "exit");
-    CHECK(exits.size() == 3);
-    for (const auto& exit : exits) CHECK(exit.text("signal") == "SIGKILL");
-    REQUIRE_FALSE(primary.stdout_lines().empty());
-    CHECK(primary.stdout_lines().back().text == "done");
-    CHECK(prefix.segments().empty());
-    CHECK(primary.left_behind().empty());
+    FAIL("a worker ended before the primary could be stopped, 3 times in a row");
 }
 
 TEST_CASE("a bad command line is a usage error: exit 2, one error line, no worker, no segment", "[04][usage]") {

@@ -285,8 +285,14 @@ TEST_CASE("SIGTERM lets a slow request in flight finish, closes idle connections
     HttpClient slow(server.port);
     check_greeting(slow.request("GET", "/"));  // the worker has accepted this connection
 
+    // The request and the SIGTERM both reach the worker while it is stopped: when it goes on, it finds both,
+    // whatever the scheduler does, and the request was sent first.
+    const pid_t worker = server.workers.at(1);
+    REQUIRE(signal_descendant(worker, SIGSTOP));
     slow.send_request("GET", "/work?ms=300");
+    REQUIRE(signal_descendant(worker, SIGTERM));  // as the primary is about to
     server.program.send_signal(SIGTERM);
+    REQUIRE(signal_descendant(worker, SIGCONT));
     HttpResponse response;
     try {
         response = slow.read_response();
@@ -496,11 +502,15 @@ TEST_CASE("during a drain a new connection is refused at once: the primary and t
     check_greeting(idle.request("GET", "/"));
     HttpClient slow(server.port);
     check_greeting(slow.request("GET", "/"));
+    // The request and the SIGTERM reach the stopped worker: when it goes on, it has both to handle.
+    const pid_t worker = server.workers.at(1);
+    REQUIRE(signal_descendant(worker, SIGSTOP));
     slow.send_request("GET", "/work?ms=1000");
+    REQUIRE(signal_descendant(worker, SIGTERM));  // as the primary is about to
     server.program.send_signal(SIGTERM);
+    REQUIRE(signal_descendant(worker, SIGCONT));
     REQUIRE(idle.wait_closed());  // the worker has drained: its listener is closed before its idle connections
     // Hold the worker in the middle of its slow request: the server is still stopping, not gone.
-    const pid_t worker = server.workers.at(1);
     REQUIRE(signal_descendant(worker, SIGSTOP));
     CHECK_THROWS_AS(HttpClient(server.port), HttpError);
     REQUIRE(signal_descendant(worker, SIGCONT));
