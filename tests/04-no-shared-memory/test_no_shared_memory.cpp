@@ -20,7 +20,6 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 using namespace clusterkit::testing;
@@ -134,37 +133,9 @@ std::string plant_segment(const SegmentPrefix& prefix, long long pid, std::strin
     return name;
 }
 
-// What the kernel says about process `pid` (/proc/<pid>/stat and /proc/<pid>/schedstat). For the interleaving
-// below, which needs to know whether a worker is stopped, blocked or has run for a while: the kernel sends no
-// event for those, so the test looks (every 0.1 ms, until a deadline).
-char state_of(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(in, line)) return '\0';  // gone
-    const auto close = line.rfind(')');
-    return close == std::string::npos || close + 2 >= line.size() ? '\0' : line[close + 2];
-}
-
 bool is_running(pid_t pid) {
-    const char state = state_of(pid);
+    const char state = process_state(pid);
     return state != '\0' && state != 'Z' && state != 'X';
-}
-
-long long cpu_time_ns(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
-    long long ns = -1;
-    in >> ns;
-    return ns;
-}
-
-template <typename Condition>
-bool look_until(Condition condition, std::chrono::milliseconds deadline = default_deadline) {
-    const auto until = Clock::now() + deadline;
-    while (!condition()) {
-        if (Clock::now() >= until) return false;
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    return true;
 }
 
 // Preempts worker `a` at many points of its loop: each round stops it (SIGSTOP), lets worker `b` count for half
@@ -172,20 +143,19 @@ bool look_until(Condition condition, std::chrono::milliseconds deadline = defaul
 // of a millisecond. Without the lock, a stop that falls between `a`'s read of the counter and its write loses
 // every increment `b` makes meanwhile; with it, nothing is ever lost.
 void interleave(pid_t a, pid_t b) {
-    using namespace std::chrono_literals;
     for (int round = 0; round < 40 && is_running(a) && is_running(b); ++round) {
         if (!signal_descendant(a, SIGSTOP)) return;
-        REQUIRE(look_until([&] { return state_of(a) == 'T' || !is_running(a); }));
+        REQUIRE(look_until([&] { return process_state(a) == 'T' || !is_running(a); }, default_deadline));
         const auto b_start = cpu_time_ns(b);
         REQUIRE(look_until([&] {
-            const char state = state_of(b);
+            const char state = process_state(b);
             return !is_running(b) || state == 'S' || state == 'D' || cpu_time_ns(b) - b_start >= 500'000;
-        }));
+        }, default_deadline));
         REQUIRE(signal_descendant(a, SIGCONT));
         const auto a_start = cpu_time_ns(a);
         REQUIRE(look_until([&] {
-            return !is_running(a) || state_of(a) == 'S' || cpu_time_ns(a) - a_start >= 250'000;
-        }));
+            return !is_running(a) || process_state(a) == 'S' || cpu_time_ns(a) - a_start >= 250'000;
+        }, default_deadline));
     }
 }
 

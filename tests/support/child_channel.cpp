@@ -187,6 +187,7 @@ private:
         ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
         const pid_t holder = ::fork();
         if (holder == 0) {
+            ::close(STDIN_FILENO);  // only the channel to the primary: the worker's end of the other one dies with it
             int signal = 0;
             ::sigwait(&usr1, &signal);
             write_all(out_, std::as_bytes(std::span(frame)));
