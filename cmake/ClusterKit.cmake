@@ -124,6 +124,46 @@ function(clusterkit_use_pch target)
   endif()
 endfunction()
 
+# clusterkit_add_lesson_library(slug name): the library clusterkit::<name>, built from <name>.cpp of the lesson
+# that lessons.json says "provides" it: the one implementation of lib/include/clusterkit/<name>.hpp (lesson 03
+# provides the supervisor). It is compiled from the tree being built, so the later lessons run on the
+# student's own code and no file a student receives holds that lesson's answer; a tree without the lesson (a
+# grader's or the mutant check's copy of another lesson) gets the reference solution's, or, where there is
+# none (a student release), the starter's. Every program with a source that includes <clusterkit/<name>.hpp>
+# links it (clusterkit_link_lesson_libraries).
+function(clusterkit_add_lesson_library slug name)
+  foreach(tree IN ITEMS "${CLUSTERKIT_TREE_DIR}" "${PROJECT_SOURCE_DIR}/solutions" "${PROJECT_SOURCE_DIR}/starter")
+    if(EXISTS "${tree}/${slug}/${name}.cpp")
+      set(source "${tree}/${slug}/${name}.cpp")
+      break()
+    endif()
+  endforeach()
+  if(NOT source)
+    message(FATAL_ERROR "lesson ${slug} provides ${name}, but no tree has ${slug}/${name}.cpp")
+  endif()
+  add_library(clusterkit_${name} STATIC "${source}")
+  add_library(clusterkit::${name} ALIAS clusterkit_${name})
+  target_link_libraries(clusterkit_${name} PUBLIC clusterkit::kit)
+  clusterkit_use_pch(clusterkit_${name} "${source}")
+  clusterkit_warnings(clusterkit_${name})
+  set_property(GLOBAL APPEND PROPERTY CLUSTERKIT_LESSON_LIBRARIES "${slug}:${name}")
+endfunction()
+
+# clusterkit_link_lesson_libraries(target sources...): links each lesson library whose header a source includes.
+function(clusterkit_link_lesson_libraries target)
+  get_property(libraries GLOBAL PROPERTY CLUSTERKIT_LESSON_LIBRARIES)
+  foreach(library IN LISTS libraries)
+    string(REGEX REPLACE "^.*:" "" name "${library}")
+    foreach(source IN LISTS ARGN)
+      file(STRINGS "${source}" includes REGEX "#include <clusterkit/${name}\\.hpp>")
+      if(includes)
+        target_link_libraries(${target} PRIVATE clusterkit::${name})
+        break()
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
+
 function(clusterkit_add_lesson slug)
   if(NOT slug MATCHES "^([0-9][0-9])-[a-z0-9-]+$")
     message(FATAL_ERROR "clusterkit_add_lesson: '${slug}' is not a lesson folder name like 01-fork-per-cpu")
@@ -140,6 +180,13 @@ function(clusterkit_add_lesson slug)
   file(GLOB common_sources CONFIGURE_DEPENDS "${source_dir}/common_*.cpp")
   set(primary_sources ${all_sources})
   list(REMOVE_ITEM primary_sources ${worker_sources} ${common_sources})
+  # A file this lesson provides as a kit library is compiled there, once (clusterkit_add_lesson_library).
+  get_property(libraries GLOBAL PROPERTY CLUSTERKIT_LESSON_LIBRARIES)
+  foreach(library IN LISTS libraries)
+    if(library MATCHES "^${slug}:(.*)$")
+      list(REMOVE_ITEM primary_sources "${source_dir}/${CMAKE_MATCH_1}.cpp")
+    endif()
+  endforeach()
 
   # Code both programs use, compiled once: an edit to it recompiles one file, not one per program.
   set(common_library "")
@@ -148,18 +195,21 @@ function(clusterkit_add_lesson slug)
     add_library(${common_library} OBJECT ${common_sources})
     target_link_libraries(${common_library} PUBLIC clusterkit::kit)
     clusterkit_use_pch(${common_library} ${common_sources})
+    clusterkit_link_lesson_libraries(${common_library} ${common_sources})
     clusterkit_warnings(${common_library})
   endif()
 
   add_executable(lesson${nn} ${primary_sources})
   target_link_libraries(lesson${nn} PRIVATE clusterkit::kit ${common_library})
   clusterkit_use_pch(lesson${nn} ${primary_sources})
+  clusterkit_link_lesson_libraries(lesson${nn} ${primary_sources})
   clusterkit_warnings(lesson${nn})
   set(programs lesson${nn})
   if(worker_sources)
     add_executable(lesson${nn}-worker ${worker_sources})
     target_link_libraries(lesson${nn}-worker PRIVATE clusterkit::kit ${common_library})
     clusterkit_use_pch(lesson${nn}-worker ${worker_sources})
+    clusterkit_link_lesson_libraries(lesson${nn}-worker ${worker_sources})
     clusterkit_warnings(lesson${nn}-worker)
     add_dependencies(lesson${nn} lesson${nn}-worker)  # building lessonNN builds the whole lesson
     list(APPEND programs lesson${nn}-worker)

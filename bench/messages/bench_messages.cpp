@@ -1,15 +1,17 @@
 // bench-messages: how fast lesson 05's channel carries messages between a primary and one worker, to set
 // beside Node's cluster IPC (node-ipc.js does the same with worker.send / process.send).
 //
-//     bench-messages [--round-trips N] [--big-messages M]     (bench/messages/run runs it beside Node)
+//     bench-messages [--round-trips N] [--big-messages M] [--worker-cpu C]    (bench/messages/run runs it)
 //
 // Two measurements, each one message in flight at a time, the worker echoing every message back:
 //   - N round trips of a small message {"type":"ping","n":i}: round trips per second;
 //   - M round trips of a 1 MiB payload: MiB/s of payload carried, both directions counted (2 MiB a trip).
-// Built with -O2 whatever the build type (bench/CMakeLists.txt), and with glibc told to keep big blocks.
+// --worker-cpu C: the worker runs on CPU C only (the primary on whatever `taskset` gave it).
+// bench/messages/run builds it Release (-O2, the kit's library and Boost.JSON too), and glibc keeps big blocks.
 // Prints one event line: `bench impl=cpp round_trips_per_s=R mib_per_s=B`.
-// The worker is this same program run again (/proc/self/exe) with --worker: stdin from the primary, and the
-// descriptor in CLUSTERKIT_CHANNEL_FD to it, exactly as lesson05 starts lesson05-worker.
+// The worker is this same program run again (argv[0]: /proc/self/exe would be valgrind under callgrind) with
+// --worker: stdin from the primary, and the descriptor in CLUSTERKIT_CHANNEL_FD to it, exactly as lesson05
+// starts lesson05-worker.
 #include "channel.hpp"
 
 #include <clusterkit/cli.hpp>
@@ -17,6 +19,7 @@
 #include <clusterkit/events.hpp>
 #include <clusterkit/fd.hpp>
 #include <clusterkit/process.hpp>
+#include <clusterkit/supervisor.hpp>
 #include <clusterkit/wait_status.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +28,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <malloc.h>
+#include <sched.h>
 #include <string>
 #include <unistd.h>
 
@@ -68,10 +72,12 @@ class Primary {
 public:
     explicit Primary(asio::io_context& context) : context_(context) {}
 
-    void start() {
+    void start(const std::filesystem::path& self, std::optional<int> worker_cpu) {
         asio::writable_pipe to_worker(context_);
         auto from_worker = clusterkit::Pipe::open();
-        process_.emplace(context_, std::filesystem::read_symlink("/proc/self/exe"), std::vector<std::string>{"--worker"},
+        std::vector<std::string> args{"--worker"};
+        if (worker_cpu) args.insert(args.end(), {"--worker-cpu", std::to_string(*worker_cpu)});
+        process_.emplace(context_, self, args,
                          bp::process_stdio{to_worker, {}, {}}, clusterkit::BindFd{channel_fd, from_worker.write_end.get()},
                          clusterkit::EnvironmentWith({{"CLUSTERKIT_CHANNEL_FD", std::to_string(channel_fd)}}),
                          clusterkit::DieWithParent{});
@@ -127,11 +133,18 @@ private:
     std::size_t checked_bytes_ = 0;
 };
 
-int run(int round_trips, int big_messages) {
+void pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (::sched_setaffinity(0, sizeof set, &set) != 0) clusterkit::throw_system_error("sched_setaffinity");
+}
+
+int run(const std::filesystem::path& self, int round_trips, int big_messages, std::optional<int> worker_cpu) {
     std::signal(SIGPIPE, SIG_IGN);
     asio::io_context context;
     Primary primary(context);
-    primary.start();
+    primary.start(self, worker_cpu);
     primary.measure(200, [](int i) { return json::object{{"type", "ping"}, {"n", i}}; });  // warm up
     const double small_s = primary.measure(round_trips, [](int i) { return json::object{{"type", "ping"}, {"n", i}}; });
     const json::string payload(1024 * 1024, 'x');
@@ -154,14 +167,21 @@ int main(int argc, char* argv[]) {
         options.add_options()
             ("round-trips", po::value<std::string>()->default_value("20000"), "small-message round trips")
             ("big-messages", po::value<std::string>()->default_value("200"), "1 MiB round trips")
+            ("worker-cpu", po::value<std::string>(), "run the worker on this CPU only")
             ("worker", "be the echoing worker (bench-messages starts itself so)");
         const auto values = clusterkit::parse_command_line(
-            argc, argv, "bench-messages [--round-trips N] [--big-messages M]", options);
+            argc, argv, "bench-messages [--round-trips N] [--big-messages M] [--worker-cpu C]", options);
         // glibc serves blocks of 128 KiB and more with mmap() and gives them back at free(): every 1 MiB message
         // would then page-fault its memory in anew (a third of the time, measured with perf). Keep them.
         ::mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
         ::mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-        if (values.count("worker")) return echo_worker();
-        return run(clusterkit::positive_count(values, "round-trips"), clusterkit::positive_count(values, "big-messages"));
+        std::optional<int> worker_cpu;
+        if (values.count("worker-cpu")) worker_cpu = clusterkit::number_option(values, "worker-cpu", 0);
+        if (values.count("worker")) {
+            if (worker_cpu) pin_to(*worker_cpu);
+            return echo_worker();
+        }
+        return run(std::filesystem::absolute(argv[0]), clusterkit::positive_count(values, "round-trips"), clusterkit::positive_count(values, "big-messages"),
+                   worker_cpu);
     });
 }

@@ -1,10 +1,12 @@
 // node-ipc.js: Node's cluster IPC, measured the way bench-messages measures lesson 05's channel.
 //
-//     node bench/messages/node-ipc.js [ROUND_TRIPS] [BIG_MESSAGES]      (bench/messages/run runs it)
+//     node bench/messages/node-ipc.js [ROUND_TRIPS] [BIG_MESSAGES] [WORKER_CPU]    (bench/messages/run runs it)
 //
 // The primary forks one worker with cluster.fork(); the worker echoes every message with process.send().
 // One message in flight at a time: ROUND_TRIPS small messages {type:'ping', n} (round trips per second),
 // then BIG_MESSAGES messages with a 1 MiB payload (MiB/s of payload, both directions counted).
+// WORKER_CPU: the worker runs on that CPU only (every thread of it: Node has no affinity API, so `taskset -a -p`),
+// the primary on whatever `taskset` gave it.
 // Prints one event line: `bench impl=node round_trips_per_s=R mib_per_s=B`.
 'use strict';
 const cluster = require('node:cluster');
@@ -13,7 +15,7 @@ if (cluster.isPrimary) {
   const roundTrips = Number(process.argv[2] || 20000);
   const bigMessages = Number(process.argv[3] || 200);
   const payload = 'x'.repeat(1024 * 1024);
-  const worker = cluster.fork();
+  const worker = cluster.fork({ WORKER_CPU: process.argv[4] || '' });
 
   // Sends count messages made by make(i), each after the previous one's echo; resolves with the seconds taken.
   const measure = (count, make) => new Promise((resolve) => {
@@ -37,5 +39,9 @@ if (cluster.isPrimary) {
     worker.disconnect();  // Node's shutdown: the worker exits 0 once its channel closes
   });
 } else {
+  if (process.env.WORKER_CPU) {
+    require('node:child_process').execFileSync('taskset', ['-a', '-c', '-p', process.env.WORKER_CPU, String(process.pid)],
+                                                { stdio: 'ignore' });
+  }
   process.on('message', (message) => process.send(message));
 }

@@ -15,6 +15,7 @@
 #include <clusterkit/wait_status.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/version.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -91,11 +92,14 @@ void check_runnable(const fs::path& path) {
         throw std::system_error(EISDIR, std::generic_category(), "cannot run " + path.string());
 }
 
-// Boost 1.81's launcher forks, then learns through a close-on-exec pipe whether execve worked. When it did
-// not, the launcher returns the error without ever waiting for the child it forked (launcher.pid), which
-// would stay a zombie. pid -1: fork itself failed, so there is no child.
+// Boost's launcher forks, then learns through a close-on-exec pipe whether execve worked. When it did not,
+// Boost 1.81 to 1.87 return the error without ever waiting for the child they forked (launcher.pid), which
+// would stay a zombie: it is reaped here. From Boost 1.88 the launcher reaps that child itself, and
+// launcher.pid names a process that no longer exists: its number may already belong to another process, so
+// it is never signalled or waited for then. pid -1: fork itself failed, so there is no child.
 void reap_failed_start(pid_t pid) {
-    if (pid <= 0) return;
+    constexpr bool boost_reaps_it = BOOST_VERSION >= 108800;
+    if (boost_reaps_it || pid <= 0) return;
     ::kill(pid, SIGKILL);  // it has normally exited already; if not, this makes sure the wait returns
     while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
     }

@@ -1,5 +1,7 @@
-// Lesson 03: the supervisor. See supervisor.hpp for what it does; lessons/03-exit-handling/README.md for why.
-#include "supervisor.hpp"
+// Lesson 03: the supervisor, declared in lib/include/clusterkit/supervisor.hpp (see there what it does;
+// lessons/03-exit-handling/README.md says why). This file is the one implementation of that header: the
+// later lessons that use a supervisor (05's DieWithParent, 06's workers) are built with your lesson 03.
+#include <clusterkit/supervisor.hpp>
 
 #include <clusterkit/errors.hpp>
 #include <clusterkit/events.hpp>
@@ -12,28 +14,17 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-namespace lesson03 {
+namespace clusterkit {
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 
-namespace {
-
-constexpr std::string_view program = "lesson03";
-
-// A Boost.Process v2 initializer, run in the child between fork and exec: the kernel sends the worker
-// SIGKILL when the primary dies, so a primary killed with SIGKILL leaves no orphan behind. If the primary
-// already died before prctl() ran, the parent is no longer the primary: give up at once.
-struct DieWithPrimary {
-    pid_t primary = ::getpid();
-
-    template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != primary) ::_exit(clusterkit::exit_status::failure);
-        return {};
-    }
-};
-
-}  // namespace
+// Run in the child between fork and exec: the kernel sends the worker SIGKILL when the primary dies, so a
+// primary killed with SIGKILL leaves no orphan behind. If the primary already died before prctl() ran, the
+// parent is no longer the primary: give up at once.
+boost::system::error_code DieWithParent::in_child() const {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(exit_status::failure);
+    return {};
+}
 
 RestartBudget::RestartBudget(int max_restarts, std::chrono::seconds within)
     : max_restarts_(max_restarts), within_(within) {}
@@ -52,7 +43,7 @@ Supervisor::Supervisor(asio::io_context& context, SupervisorConfig config)
       grace_timer_(context) {}
 
 void Supervisor::start() {
-    clusterkit::emit("primary", {{"pid", ::getpid()}, {"workers", config_.workers}});
+    emit("primary", {{"pid", ::getpid()}, {"workers", config_.workers}});
     // A signal is only noted by Asio's handler; the stop itself runs here, in the event loop.
     stop_signals_.async_wait([this](boost::system::error_code error, int) {
         if (!error) stop();
@@ -63,14 +54,15 @@ void Supervisor::start() {
 // Node's cluster.fork(): a new process of the worker program, with its id in the environment.
 void Supervisor::start_worker(int id) {
     asio::writable_pipe lifeline(context_);
-    bp::process process(context_, config_.worker_program, config_.worker_args,
-                        bp::process_stdio{lifeline, {}, {}},
-                        clusterkit::EnvironmentWith({{"CLUSTERKIT_WORKER_ID", std::to_string(id)}}), DieWithPrimary{});
+    auto environment = config_.worker_environment;
+    environment.emplace_back("CLUSTERKIT_WORKER_ID", std::to_string(id));
+    bp::process process(context_, config_.worker_program, config_.worker_args, bp::process_stdio{lifeline, {}, {}},
+                        EnvironmentWith(environment), BindFds{config_.worker_fds}, DieWithParent{});
     const pid_t pid = process.id();
     auto& worker = *(workers_[id] = std::make_unique<Worker>(Worker{id, pid, std::move(process), std::move(lifeline)}));
-    clusterkit::emit("fork", {{"id", id}, {"pid", pid}});
+    emit("fork", {{"id", id}, {"pid", pid}});
     // Boost.Process returns only once exec succeeded, so the worker program is running.
-    clusterkit::emit("online", {{"id", id}, {"pid", pid}});
+    emit("online", {{"id", id}, {"pid", pid}});
     watch(worker);
 }
 
@@ -88,8 +80,8 @@ void Supervisor::on_worker_exit(int id, int raw_status) {
     const pid_t pid = worker.pid;
     worker.running = false;
     worker.process.detach();  // reaped: its destructor must never signal that pid, which may be reused
-    const auto status = clusterkit::WaitStatus::from_raw(raw_status);
-    clusterkit::emit("exit", {{"id", id}, {"pid", pid}, status.field()});
+    const auto status = WaitStatus::from_raw(raw_status);
+    emit("exit", {{"id", id}, {"pid", pid}, status.field()});
     // Drop the old worker after this handler has returned: its wait operation still refers to it.
     asio::post(context_, [this, id, pid, ended = &worker] {
         if (workers_.contains(id) && workers_.at(id).get() == ended) workers_.erase(id);
@@ -100,7 +92,7 @@ void Supervisor::on_worker_exit(int id, int raw_status) {
 }
 
 void Supervisor::replace(int id) {
-    if (!restarts_.spend(Clock::now())) {
+    if (!restarts_.spend(RestartBudget::Clock::now())) {
         return fail("more than " + std::to_string(restarts_.max_restarts()) + " restarts within " +
                     std::to_string(restarts_.within().count()) + " s: a crash loop, giving up");
     }
@@ -115,6 +107,7 @@ void Supervisor::replace(int id) {
 void Supervisor::stop() {
     if (stopping_) return kill_remaining();  // asked twice: do not wait any longer
     stopping_ = true;
+    if (config_.on_stop) config_.on_stop();
     stop_signals_.async_wait([this](boost::system::error_code error, int) {
         if (!error) stop();
     });
@@ -131,20 +124,20 @@ void Supervisor::kill_remaining() {
     // Not process.terminate(): it would reap the worker behind the pending async_wait's back. Only workers
     // not yet reaped: a reaped worker's pid may already belong to another process.
     for (auto& [id, worker] : workers_)
-        if (worker->running) ::kill(worker->pid, SIGKILL);
+        if (worker->running && worker->pid > 0) ::kill(worker->pid, SIGKILL);
 }
 
 void Supervisor::finish_if_all_ended() {
     if (!stopping_ || !workers_.empty()) return;
     grace_timer_.cancel();
     stop_signals_.cancel();
-    clusterkit::emit("done");
+    emit("done");
 }
 
 void Supervisor::fail(const std::string& message) {
-    clusterkit::report_error(program, message);
+    report_error(config_.program, message);
     failed_ = true;
     stop();
 }
 
-}  // namespace lesson03
+}  // namespace clusterkit

@@ -5,7 +5,8 @@
 // one JSON object on one line. Boost.JSON never writes a raw newline (it escapes "\n" inside strings), so
 // the first '\n' always ends the frame. The two halves of the lesson:
 //   - reading: a pipe hands over whatever bytes are there (a 1 MiB message comes in pieces of up to 64 KiB,
-//     two small messages may come in one piece), so bytes are collected until a newline: async_read_until;
+//     two small messages may come in one piece), so bytes are collected in input_, and each newline in it ends
+//     a frame; what follows the last newline waits there for the rest of its frame;
 //   - writing: a write may take a part of the frame only, so async_write loops until the frame is written,
 //     and the frames waiting behind it stay in a queue: never two writes in flight on one pipe.
 //
@@ -21,6 +22,7 @@
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -69,7 +71,9 @@ public:
 private:
     Channel(boost::asio::readable_pipe in, boost::asio::writable_pipe out);
 
-    void read_next();                           // reads up to the next newline; the rest stays in input_
+    void queue(std::string frame);              // a whole frame, newline included, behind the others
+    void read_next();                           // reads what the pipe holds into input_
+    void deliver_whole_frames();                // cuts the frames out of input_; the rest stays there
     void deliver(std::string_view frame);       // a frame to on_message, or malformed()
     void write_next();                          // writes the front frame whole, then the next one
     void write_failed();                        // the reader is gone: send nothing more
@@ -78,7 +82,9 @@ private:
 
     boost::asio::readable_pipe in_;
     boost::asio::writable_pipe out_;
+    std::array<char, 64 * 1024> chunk_{};  // one read's bytes (a pipe holds 64 KiB)
     std::string input_;                 // bytes read and not yet delivered: part of a frame, or several frames
+    std::size_t searched_ = 0;          // input_ holds no newline before this position
     std::deque<std::string> outgoing_;  // frames waiting; while writing_, front() is the one being written
     bool writing_ = false;
     bool writable_ = true;

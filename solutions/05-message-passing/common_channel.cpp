@@ -2,12 +2,47 @@
 // for why it reads and writes the way it does. Compiled into both programs: a file named common_*.cpp is.
 #include "channel.hpp"
 
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
+
+#include <algorithm>
 
 namespace lesson05 {
+
+namespace {
+
+// The length of `value` as JSON if no string in it needs an escape (a number counted at its longest).
+std::size_t unescaped_json_length(const boost::json::value& value) {
+    if (value.is_string()) return value.get_string().size() + 2;
+    std::size_t length = 24;
+    if (value.is_object())
+        for (const auto& field : value.get_object()) length += field.key().size() + 4 + unescaped_json_length(field.value());
+    if (value.is_array())
+        for (const auto& element : value.get_array()) length += 1 + unescaped_json_length(element);
+    return length;
+}
+
+// The message as one frame: its JSON and a newline. Not boost::json::serialize(), which starts with a 4 KiB
+// buffer: Boost.JSON's serializer copies a string 16 bytes at a time only while the buffer has room for the
+// rest of it, and once the buffer runs out in the middle, it goes on byte by byte (12 times the instructions
+// for a 1 MiB payload). So it gets room for the whole frame at once, and more only if escapes need it.
+std::string frame_of(const boost::json::value& message) {
+    boost::json::serializer serializer;
+    serializer.reset(&message);
+    std::string frame(unescaped_json_length(message) + 1, '\0');
+    std::size_t length = 0;
+    for (;;) {
+        length += serializer.read(frame.data() + length, frame.size() - length).size();
+        if (serializer.done()) break;
+        frame.resize(2 * frame.size());
+    }
+    frame.resize(length);
+    frame += '\n';
+    return frame;
+}
+
+}  // namespace
 
 std::shared_ptr<Channel> Channel::create(boost::asio::readable_pipe in, boost::asio::writable_pipe out) {
     return std::shared_ptr<Channel>(new Channel(std::move(in), std::move(out)));
@@ -21,12 +56,14 @@ void Channel::start(Handlers handlers) {
     read_next();
 }
 
-void Channel::send(const boost::json::value& message) { send_line(boost::json::serialize(message)); }
+void Channel::send(const boost::json::value& message) { queue(frame_of(message)); }
+
+void Channel::send_line(std::string line) { queue(std::move(line) + '\n'); }
 
 //tag::send[]
-void Channel::send_line(std::string line) {
+void Channel::queue(std::string frame) {
     if (!open_ || !writable_) return;
-    outgoing_.push_back(std::move(line) + '\n');
+    outgoing_.push_back(std::move(frame));
     if (!writing_) write_next();
 }
 //end::send[]
@@ -56,20 +93,33 @@ std::string preview(std::string_view frame) {
 
 }  // namespace
 
-// Reads until the next newline; the bytes after it stay in input_ for the next frame.
+// Reads what the pipe holds (part of a frame, or several frames), then cuts the whole frames out of input_.
 //tag::read[]
 void Channel::read_next() {
-    boost::asio::async_read_until(in_, boost::asio::dynamic_buffer(input_, max_frame_bytes), '\n',
-        [self = shared_from_this()](boost::system::error_code error, std::size_t length) {
+    in_.async_read_some(boost::asio::buffer(chunk_),
+        [self = shared_from_this()](boost::system::error_code error, std::size_t size) {
             if (!self->open_) return;
-            if (error == boost::asio::error::not_found)
-                return self->malformed("a frame longer than " + std::to_string(max_frame_bytes) + " bytes");
-            if (error) return self->end(error);
-            const std::string frame = self->input_.substr(0, length - 1);  // without its newline
-            self->input_.erase(0, length);
-            self->deliver(frame);
+            if (error) return self->end(error);  // end-of-file too: the other side is gone
+            self->input_.append(self->chunk_.data(), size);
+            self->deliver_whole_frames();
             if (self->open_) self->read_next();
         });
+}
+
+// Each frame that input_ holds whole goes to deliver(), in order; the start of the next one stays. A frame that
+// comes in pieces is searched for its newline piece by piece (searched_), never again from its beginning.
+void Channel::deliver_whole_frames() {
+    std::size_t start = 0;  // where the next frame begins in input_
+    while (open_) {
+        const auto newline = input_.find('\n', std::max(start, searched_));
+        if (newline == std::string::npos) break;
+        deliver(std::string_view(input_).substr(start, newline - start));  // without its newline
+        start = newline + 1;
+    }
+    input_.erase(0, start);
+    searched_ = input_.size();  // what is left holds no newline
+    if (open_ && input_.size() > max_frame_bytes)
+        malformed("a frame longer than " + std::to_string(max_frame_bytes) + " bytes");
 }
 //end::read[]
 

@@ -16,6 +16,7 @@
 #include <clusterkit/wait_status.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/version.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -90,11 +91,14 @@ void check_runnable([[maybe_unused]] const fs::path& path) {
     // executable, and not be a directory.
 }
 
-// Boost 1.81's launcher forks, then learns through a close-on-exec pipe whether execve worked. When it did
-// not, the launcher returns the error without ever waiting for the child it forked (launcher.pid), which
-// would stay a zombie. pid -1: fork itself failed, so there is no child.
+// Boost's launcher forks, then learns through a close-on-exec pipe whether execve worked. When it did not,
+// Boost 1.81 to 1.87 return the error without ever waiting for the child they forked (launcher.pid), which
+// would stay a zombie: it is reaped here. From Boost 1.88 the launcher reaps that child itself, and
+// launcher.pid names a process that no longer exists: its number may already belong to another process, so
+// it is never signalled or waited for then. pid -1: fork itself failed, so there is no child.
 [[maybe_unused]] void reap_failed_start(pid_t pid) {
-    if (pid <= 0) return;
+    constexpr bool boost_reaps_it = BOOST_VERSION >= 108800;
+    if (boost_reaps_it || pid <= 0) return;
     ::kill(pid, SIGKILL);  // it has normally exited already; if not, this makes sure the wait returns
     while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
     }

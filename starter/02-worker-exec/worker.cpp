@@ -1,5 +1,5 @@
-// Lesson 02: the worker program, lesson02-worker (the seed's index.js in C++). YOUR CODE: fill in the
-// TODO(lesson 02) below.
+// Lesson 02: the worker program, lesson02-worker (the seed's index.js in C++).
+// YOUR CODE: fill in the one TODO(lesson 02) below.
 //
 // lesson02 starts N copies of this separate program, as Node's cluster.setupPrimary({ exec }) starts a
 // worker script. A worker learns who it is from its environment, as a Node worker reads NODE_UNIQUE_ID:

@@ -1,14 +1,14 @@
 // Lesson 03: exit handling. The primary keeps N workers alive, replaces the ones that die, stops cleanly on
-// SIGTERM or SIGINT, and gives up on a crash loop. The supervisor is in supervisor.hpp; this file reads
-// the command line. Lesson text: lessons/03-exit-handling/README.md.
+// SIGTERM or SIGINT, and gives up on a crash loop. The supervisor is declared in the kit's
+// <clusterkit/supervisor.hpp> and written in supervisor.cpp; this file reads the command line. Lesson
+// text: lessons/03-exit-handling/README.md.
 //
 //     lesson03 [--workers N] [--max-restarts R] [--within SECONDS] [--grace-ms MS]
 //              [--crash-after-ms MS] [--crash-code C] [--exec PATH] [-- ARGS...]
-#include "supervisor.hpp"
-
 #include <clusterkit/cli.hpp>
 #include <clusterkit/cpus.hpp>
 #include <clusterkit/errors.hpp>
+#include <clusterkit/supervisor.hpp>
 
 #include <boost/asio/io_context.hpp>
 
@@ -32,7 +32,7 @@ std::filesystem::path checked_worker_program(std::filesystem::path path) {
     return path;
 }
 
-lesson03::SupervisorConfig read_config(int argc, char* argv[]) {
+clusterkit::SupervisorConfig read_config(int argc, char* argv[]) {
     namespace po = clusterkit::program_options;
     po::options_description options("options");
     options.add_options()
@@ -45,7 +45,8 @@ lesson03::SupervisorConfig read_config(int argc, char* argv[]) {
         ("exec", po::value<std::string>(), "the worker program (default: lesson03-worker beside lesson03)");
     const auto [values, rest] = clusterkit::parse_command_line_and_rest(argc, argv, usage, options);
 
-    lesson03::SupervisorConfig config;
+    clusterkit::SupervisorConfig config;
+    config.program = "lesson03";
     config.workers = values.count("workers") ? clusterkit::positive_count(values, "workers")
                                              : clusterkit::usable_cpu_count();
     config.max_restarts = clusterkit::number_option(values, "max-restarts", 0);
@@ -70,7 +71,7 @@ lesson03::SupervisorConfig read_config(int argc, char* argv[]) {
 int main(int argc, char* argv[]) {
     return clusterkit::run_main("lesson03", [&] {
         boost::asio::io_context context;
-        lesson03::Supervisor supervisor(context, read_config(argc, argv));
+        clusterkit::Supervisor supervisor(context, read_config(argc, argv));
         supervisor.start();
         context.run();
         return supervisor.exit_status();

@@ -1,5 +1,5 @@
-// Lesson 04: the primary's side of a run. See team.hpp; lessons/04-no-shared-memory/README.md, "Stopping
-// cleanly". YOUR CODE: fill in the TODO(lesson 04) below.
+// Lesson 04: the primary's side of a run. See team.hpp; lessons/04-no-shared-memory/README.md, "Nothing
+// left behind". YOUR CODE: fill in the TODO(lesson 04) below.
 #include "team.hpp"
 
 #include "lesson04.hpp"

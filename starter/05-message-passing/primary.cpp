@@ -7,6 +7,7 @@
 #include <clusterkit/errors.hpp>
 #include <clusterkit/events.hpp>
 #include <clusterkit/fd.hpp>
+#include <clusterkit/supervisor.hpp>
 #include <clusterkit/wait_status.hpp>
 
 #include <boost/asio/post.hpp>

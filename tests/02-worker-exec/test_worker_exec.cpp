@@ -72,11 +72,7 @@ private:
 
 // An error run of lesson02: exit status 1, one error line naming `path`, no worker, nothing left behind.
 void check_cannot_run(const Run& run, const std::string& path) {
-    CHECK(run.status_is_code(1));
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
-    CHECK(errors.front().starts_with("lesson02: error: "));
-    CHECK(errors.front().find(path) != std::string::npos);
+    CHECK(check_runtime_error(run, "lesson02").find(path) != std::string::npos);
     CHECK(run.events_named("online").empty());
     CHECK(run.events_named("done").empty());
     CHECK(run.left_behind.empty());
@@ -235,10 +231,7 @@ TEST_CASE("a worker that exits with code 3 is reported as code=3, and the primar
     }
     REQUIRE_FALSE(run.stdout_lines.empty());
     CHECK(run.stdout_lines.back() == "done");
-    CHECK(run.status_is_code(1));
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
-    CHECK(errors.front().starts_with("lesson02: error: "));
+    check_runtime_error(run, "lesson02");
     CHECK(run.left_behind.empty());
 }
 

@@ -9,6 +9,7 @@
 // answers late, ignores shutdown or sends a broken frame exactly when a test needs it.
 #include "catch.hpp"
 
+#include "checks.hpp"
 #include "program.hpp"
 
 #include <algorithm>
@@ -164,13 +165,11 @@ std::vector<std::string> death_signals(const std::vector<Event>& events) {
 // SIGKILL and replaced under its id, and the right answer; returns the id.
 void check_malformed_run(const Run& run, int tasks, long long task_size) {
     REQUIRE(run.status.has_value());
-    CHECK(run.status_is_code(1));  // the run completes, but a worker broke the protocol
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
+    const auto error = check_runtime_error(run, "lesson05");  // the run completes, but a worker broke the protocol
     const std::string prefix = "lesson05: error: worker ";
-    REQUIRE(errors.front().starts_with(prefix));
-    const auto id = std::stoll(errors.front().substr(prefix.size()));
-    CHECK(errors.front().find(" sent a malformed message: ") != std::string::npos);
+    REQUIRE(error.starts_with(prefix));
+    const auto id = std::stoll(error.substr(prefix.size()));
+    CHECK(error.find(" sent a malformed message: ") != std::string::npos);
     const auto forks = run.events_named("fork");
     REQUIRE(forks.size() >= 2);
     const auto broken = std::ranges::find_if(forks, [&](const Event& fork) { return fork.number("id") == id; });
@@ -336,10 +335,7 @@ TEST_CASE("a task that has ended 3 workers is poison: one error line, every work
     const auto run = run_to_end("lesson05", with_child(args(1, 2, 1000), "die-upto=99"));
     INFO(run.transcript());
     REQUIRE(run.status.has_value());
-    CHECK(run.status_is_code(1));
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
-    CHECK(errors.front().starts_with("lesson05: error: "));
+    check_runtime_error(run, "lesson05");
     const auto events = run.events();
     CHECK(death_signals(events) == std::vector<std::string>(3, "SIGABRT"));
     std::vector<long long> handed_out;
@@ -376,10 +372,7 @@ TEST_CASE("with --max-restarts R the primary replaces R workers in a run and giv
         CHECK(count_named(events, "fork") == 4);
         check_answer(events, 3, 1000);
     } else {
-        CHECK(run.status_is_code(1));
-        const auto errors = run.stderr_lines();
-        REQUIRE(errors.size() == 1);
-        CHECK(errors.front().starts_with("lesson05: error: "));
+        check_runtime_error(run, "lesson05");
         CHECK(count_named(events, "fork") == max_restarts + 1);
         CHECK(count_named(events, "answer") == 0);
     }

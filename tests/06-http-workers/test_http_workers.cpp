@@ -325,12 +325,9 @@ TEST_CASE("a port already in use is a one-line error, exit 1, and no worker star
     const auto port = std::to_string(taken.local_endpoint().port());
     const auto run = run_to_end("lesson06", {.args = {"--workers", "2", "--port", port}});
     INFO(run.transcript());
-    CHECK(run.status_is_code(1));
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
-    CHECK(errors.front().starts_with("lesson06: error: "));
-    CHECK(errors.front().find(port) != std::string::npos);
-    CHECK(errors.front().find("in use") != std::string::npos);
+    const auto error = check_runtime_error(run, "lesson06");
+    CHECK(error.find(port) != std::string::npos);
+    CHECK(error.find("in use") != std::string::npos);
     CHECK(run.events_named("fork").empty());
     CHECK(run.left_behind.empty());
 }
@@ -345,21 +342,14 @@ TEST_CASE("a bad host or a worker program that cannot start is a one-line error"
     SECTION("an address of no interface here cannot be listened on, exit 1") {
         const auto run = run_to_end("lesson06", {.args = {"--workers", "1", "--port", "0", "--host", "192.0.2.1"}});
         INFO(run.transcript());
-        CHECK(run.status_is_code(1));
-        const auto errors = run.stderr_lines();
-        REQUIRE(errors.size() == 1);
-        CHECK(errors.front().starts_with("lesson06: error: cannot listen on 192.0.2.1:0"));
+        CHECK(check_runtime_error(run, "lesson06").starts_with("lesson06: error: cannot listen on 192.0.2.1:0"));
         CHECK(run.events_named("fork").empty());
         CHECK(run.left_behind.empty());
     }
     SECTION("a worker program that cannot be run is named, exit 1") {
         const auto run = run_to_end("lesson06", {.args = {"--workers", "2", "--port", "0", "--exec", "/no/such/worker"}});
         INFO(run.transcript());
-        CHECK(run.status_is_code(1));
-        const auto errors = run.stderr_lines();
-        REQUIRE(errors.size() == 1);
-        CHECK(errors.front().starts_with("lesson06: error: "));
-        CHECK(errors.front().find("/no/such/worker") != std::string::npos);
+        CHECK(check_runtime_error(run, "lesson06").find("/no/such/worker") != std::string::npos);
         CHECK(run.events_named("fork").empty());
         CHECK(run.left_behind.empty());
     }
@@ -529,11 +519,7 @@ TEST_CASE("a worker program that dies at once, again and again, is a crash loop:
     // The test child with no steps exits 0 at once, as a worker that cannot serve would.
     const auto run = run_to_end("lesson06", {.args = {"--workers", "1", "--port", "0", "--exec", test_child_path().string()}});
     INFO(run.transcript());
-    CHECK(run.status_is_code(1));
-    const auto errors = run.stderr_lines();
-    REQUIRE(errors.size() == 1);
-    CHECK(errors.front().starts_with("lesson06: error: "));
-    CHECK(errors.front().find("crash loop") != std::string::npos);
+    CHECK(check_runtime_error(run, "lesson06").find("crash loop") != std::string::npos);
     CHECK(run.events_named("fork").size() == 6);  // the first worker and 5 replacements
     CHECK(run.events_named("exit").size() == 6);
     REQUIRE_FALSE(run.stdout_lines.empty());

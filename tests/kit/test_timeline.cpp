@@ -1,6 +1,9 @@
-// The process timeline (tools/kit/timeline.hpp), drawn from a recorded run of lesson 03 in a crash loop.
+// The process timeline (tools/kit/timeline.hpp), drawn from a recorded run of lesson 03 in a crash loop
+// (crash-loop.jsonl, in the tests' record format: tests/support/record.hpp).
 #include "catch.hpp"
 
+#include "record.hpp"
+#include "repo.hpp"
 #include "timeline.hpp"
 
 #include <exception>
@@ -8,6 +11,7 @@
 #include <string>
 
 using namespace clusterkit::kit;
+namespace record = clusterkit::record;
 
 namespace {
 
@@ -24,35 +28,36 @@ std::string lane(const std::string& svg, int id) {
     return svg.substr(start, svg.find("</g>", start) - start);
 }
 
-const Recording& crash_loop() {
-    static const Recording recording = read_recording_file(KIT_TEST_DATA "/crash-loop.events");
-    return recording;
+const record::ProgramRun& crash_loop() {
+    static const auto cases = record::read_records(read_file(KIT_TEST_DATA "/crash-loop.jsonl"));
+    return cases.at(0).runs.at(0);
+}
+
+// A run made of "MILLISECONDS LINE" pairs.
+record::ProgramRun run_of(std::string command, const std::vector<std::pair<double, std::string>>& lines) {
+    record::ProgramRun run{.command = std::move(command)};
+    for (const auto& [ms, text] : lines) run.lines.push_back({ms, text});
+    return run;
 }
 
 }  // namespace
 
-TEST_CASE("a recorded event log reads back with its program, status and timed lines", "[kit][timeline]") {
-    const auto& recording = crash_loop();
-    CHECK(recording.program == "lesson03 --workers 2 --crash-after-ms 150 --max-restarts 3 --within 10");
-    CHECK(recording.status == "exited with code 1");
-    REQUIRE(recording.lines.size() == 26);
-    CHECK(recording.lines.front().text == "primary pid=29045 workers=2");
-    CHECK(recording.lines.front().ms == Approx(18.115));
-
-    std::ostringstream written;
-    write_recording(written, recording);
-    std::istringstream again(written.str());
-    CHECK(read_recording(again).lines.size() == recording.lines.size());
+TEST_CASE("a recorded run reads back with its command, status and timed lines", "[kit][timeline]") {
+    const auto& run = crash_loop();
+    CHECK(run.command == "lesson03 --workers 2 --crash-after-ms 150 --max-restarts 3 --within 10");
+    CHECK(run.ended == "exited with code 1");
+    REQUIRE(run.lines.size() == 26);
+    CHECK(run.lines.front().text == "primary pid=29045 workers=2");
+    CHECK(run.lines.front().ms == Approx(18.115));
 }
 
-TEST_CASE("a malformed event log is an error naming the file and line", "[kit][timeline]") {
-    std::istringstream bad("# program: lesson01\n12.5 fork id=1 pid=7\nfork id=2 pid=8\n");
-    try {
-        read_recording(bad, "run.events");
-        FAIL("a malformed line was read without an error");
-    } catch (const std::exception& error) {
-        CHECK(std::string(error.what()).find("run.events:3:") != std::string::npos);
-    }
+TEST_CASE("the event log kept beside a picture has the command, the status and one timed line each",
+          "[kit][timeline]") {
+    std::ostringstream log;
+    write_event_log(log, crash_loop());
+    CHECK(log.str().starts_with("# program: lesson03 --workers 2 --crash-after-ms 150"));
+    CHECK(log.str().find("\n# status: exited with code 1\n18.115 primary pid=29045 workers=2\n") != std::string::npos);
+    CHECK(count(log.str(), "\n") == 2 + 26);
 }
 
 TEST_CASE("the timeline has one lane per worker id, and the primary's", "[kit][timeline]") {
@@ -100,17 +105,17 @@ TEST_CASE("an exit with a code and an exit by a signal are told apart", "[kit][t
 
 TEST_CASE("a worker that exits 0 gets a grey square, and one still running at the end a dashed line",
           "[kit][timeline]") {
-    std::istringstream log("# program: lesson01 --workers 2\n1 primary pid=10 workers=2\n2 fork id=1 pid=11\n"
-                           "3 fork id=2 pid=12\n5 exit id=1 pid=11 code=0\n");
-    const auto svg = timeline_svg(read_recording(log));
+    const auto svg = timeline_svg(run_of("lesson01 --workers 2", {{1, "primary pid=10 workers=2"},
+                                                                  {2, "fork id=1 pid=11"},
+                                                                  {3, "fork id=2 pid=12"},
+                                                                  {5, "exit id=1 pid=11 code=0"}}));
     CHECK(count(lane(svg, 1), "<rect class=\"exit exit-code\"") == 1);
     CHECK(count(lane(svg, 2), "class=\"exit") == 0);
     CHECK(count(lane(svg, 2), "stroke-dasharray=\"6 4\"") == 1);
 }
 
 TEST_CASE("text from the program is escaped in the SVG", "[kit][timeline]") {
-    std::istringstream log("# program: lesson05 --tag <&>\n1 message id=1 pid=5 note=a<b\n");
-    const auto svg = timeline_svg(read_recording(log));
+    const auto svg = timeline_svg(run_of("lesson05 --tag <&>", {{1, "message id=1 pid=5 note=a<b"}}));
     CHECK(svg.find("--tag &lt;&amp;&gt;") != std::string::npos);
     CHECK(svg.find("note=a&lt;b") != std::string::npos);
     CHECK(svg.find("<&>") == std::string::npos);

@@ -37,4 +37,12 @@ void check_usage_error(const Run& run, std::string_view program) {
     CHECK(run.left_behind.empty());
 }
 
+std::string check_runtime_error(const Run& run, std::string_view program) {
+    CHECK(run.status_is_code(1));
+    const auto errors = run.stderr_lines();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().starts_with(std::string(program) + ": error: "));
+    return errors.front();
+}
+
 }  // namespace clusterkit::testing

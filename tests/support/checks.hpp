@@ -4,6 +4,7 @@
 #include "program.hpp"
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace clusterkit::testing {
@@ -15,5 +16,9 @@ void check_worker_lifecycles(const Run& run, std::size_t workers);
 // A usage error: exit status 2, exactly one stderr line "<program>: error: ...", no worker started, nothing
 // left behind.
 void check_usage_error(const Run& run, std::string_view program);
+
+// A run-time error: exit status 1 and exactly one stderr line "<program>: error: ...". Returns that line, for
+// the checks of what it says.
+std::string check_runtime_error(const Run& run, std::string_view program);
 
 }  // namespace clusterkit::testing

@@ -2,6 +2,7 @@
 #define CATCH_CONFIG_RUNNER  // Catch2 2 compiles its implementation here; Catch2 3 ships it as a library
 #include "catch.hpp"
 
+#include "listener.hpp"
 #include "processes.hpp"
 
 #include <string_view>
@@ -10,6 +11,8 @@
 int main(int argc, char* argv[]) {
     // Orphans of the program under test become our children, so a test can see what was left behind.
     clusterkit::testing::become_subreaper();
+    // Each test case's outcome, as data, in the file $CLUSTERKIT_RESULT_FILE names (listener.cpp).
+    if (!clusterkit::testing::result_listener_linked()) return 1;
     std::vector<char*> args(argv, argv + argc);
 #if CLUSTERKIT_CATCH_MAJOR == 3
     // The kit lists test cases with Catch2 2's flag; Catch2 3 prints the same list with these.

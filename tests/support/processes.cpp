@@ -79,12 +79,6 @@ std::vector<ProcessInfo> live_descendants_of(pid_t pid) {
     return found;
 }
 
-std::vector<ProcessInfo> process_group(pid_t pgid) {
-    auto table = process_table();
-    std::erase_if(table, [&](const ProcessInfo& process) { return process.pgid != pgid; });
-    return table;
-}
-
 bool signal_descendant(pid_t pid, int signal) {
     if (pid <= 1) return false;
     const auto descendants = live_descendants_of(::getpid());

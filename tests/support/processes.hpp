@@ -38,9 +38,6 @@ std::vector<ProcessInfo> descendants_of(pid_t pid, const std::set<pid_t>& exclud
 // Like descendants_of, without zombies.
 std::vector<ProcessInfo> live_descendants_of(pid_t pid);
 
-// The members of process group `pgid`.
-std::vector<ProcessInfo> process_group(pid_t pgid);
-
 // Sends `signal` to `pid` only if it is a descendant of this test process (alive), and returns whether it
 // did. Tests signal pids that the program under test printed: a wrong program may print 0 or -1, and
 // kill(0) or kill(-1) would hit the test runner itself, or every process on the machine.

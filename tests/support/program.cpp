@@ -1,6 +1,9 @@
 // The program under test. See program.hpp.
 #include "program.hpp"
 
+#include "record.hpp"
+#include "standstill.hpp"
+
 #include <clusterkit/process.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -10,9 +13,7 @@
 #include <array>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
-#include <iomanip>
 #include <sched.h>
 #include <set>
 #include <sstream>
@@ -30,9 +31,13 @@ using boost::system::error_code;
 
 namespace {
 
+// While a wait has nothing to do, it looks this often whether the programs under test stand still.
+constexpr auto standstill_look_interval = std::chrono::milliseconds(50);
+
 // Caps what is kept of a program's output, so that a program that floods stdout cannot exhaust memory.
 constexpr std::size_t max_kept_lines = 100'000;
 constexpr std::size_t max_kept_stderr = 64 * 1024;
+constexpr std::size_t max_recorded_lines = 2000;  // of a program run, in the test's record
 
 // The primaries that live Program objects own. Teardown reaps every other child of the test process:
 // the orphans that the subreaper inherited.
@@ -44,14 +49,6 @@ std::set<pid_t>& owned_primaries() {
 error_code last_error() { return error_code(errno, boost::system::system_category()); }
 
 // Boost.Process v2 initializers: on_exec_setup runs in the child, between fork and exec.
-
-// The program leads a process group of its own, so that teardown can kill it and its workers in one call.
-struct OwnProcessGroup {
-    template <typename Launcher>
-    error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
-        return ::setpgid(0, 0) == 0 ? error_code{} : last_error();
-    }
-};
 
 // Signal dispositions set to "ignore" survive exec (a shell starting a background job ignores SIGINT), and
 // Catch2 blocks nothing but may be run by something that does: give the program a clean slate.
@@ -79,20 +76,32 @@ struct CpuAffinity {
     }
 };
 
-// For `kit verify --timeline`: when CLUSTERKIT_TIMELINE_DIR is set, each program run is recorded there as
-// "run-N.events" (its command line, its status, and each stdout line with the milliseconds since the start
-// at which the test read it), the event log that tools/kit/timeline.hpp draws.
-void record_timeline(const std::string& command, Clock::time_point start, const std::vector<Line>& lines,
-                     const std::optional<WaitStatus>& status, bool ended_by_test) {
-    const char* dir = std::getenv("CLUSTERKIT_TIMELINE_DIR");
-    if (!dir || !*dir) return;
-    static int runs = 0;
-    std::ofstream out(std::filesystem::path(dir) / ("run-" + std::to_string(++runs) + ".events"));
-    out << "# program: " << command << "\n# status: "
-        << (status && !ended_by_test ? status->describe() : "still running when the test ended it") << '\n' << std::fixed
-        << std::setprecision(3);
+std::vector<std::string> texts_of(const std::vector<Line>& lines) {
+    std::vector<std::string> texts;
+    for (const auto& line : lines) texts.push_back(line.text);
+    return texts;
+}
+
+// The event lines among `lines` named `name`.
+std::vector<Event> events_named_in(const std::vector<std::string>& lines, std::string_view name) {
+    std::vector<Event> found;
     for (const auto& line : lines)
-        out << std::chrono::duration<double, std::milli>(line.time - start).count() << ' ' << line.text << '\n';
+        if (auto event = Event::parse(line); event && event->name == name) found.push_back(std::move(*event));
+    return found;
+}
+
+// A program's output for a failure message (INFO); the test's record names the run instead of repeating it.
+std::string transcript_of(int number, pid_t pid, const std::vector<std::string>& lines, const std::string& errors,
+                          const std::string& ending) {
+    std::ostringstream text;
+    text << "stdout of " << pid << ":\n";
+    for (const auto& line : lines) text << "  " << line << '\n';
+    text << "stderr:\n";
+    std::istringstream error_lines(errors);
+    for (std::string line; std::getline(error_lines, line);) text << "  " << line << '\n';
+    text << ending;
+    record::note_transcript(number, text.str());
+    return text.str();
 }
 
 void reap_blocking(pid_t pid) {
@@ -139,12 +148,14 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds deadline) {
     UniqueFd owner(pidfd);
     pollfd ready{.fd = pidfd, .events = POLLIN, .revents = 0};
     const auto until = Clock::now() + deadline;
+    Standstill standstill;  // a process at a standstill never ends by itself
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-        const int result = ::poll(&ready, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        const auto slice = std::clamp<long long>(left.count(), 0, standstill_look_interval.count());
+        const int result = ::poll(&ready, 1, static_cast<int>(slice));
         if (result > 0) return true;  // a pidfd is readable once its process has ended (zombie or reaped)
-        if (result == 0) return false;
-        if (errno != EINTR) return false;
+        if (result < 0 && errno != EINTR) return false;
+        if (result == 0 && (left.count() <= slice || standstill.holds())) return false;
     }
 }
 
@@ -165,8 +176,12 @@ struct Program::Impl {
     bool err_closed = false;
     std::optional<WaitStatus> status;
     bool torn_down = false;
-    std::string command;                    // for the timeline recording
+    std::string command;                    // for the test's record
     Clock::time_point start = Clock::now();
+    int number = record::next_run_number();  // this run's number in the test's record
+    std::string left_behind;                 // what left_behind() found, for the record
+    std::string stopped_by;                 // why the last run_until() stopped short of done()
+    std::string gave_up;                    // the last wait that ended without what it waited for, and why
 
     void add_line(std::string text) {
         if (lines.size() < max_kept_lines) lines.push_back(Line{std::move(text), Clock::now()});
@@ -195,6 +210,20 @@ struct Program::Impl {
         });
     }
 
+    // The run, for the test's record (record.hpp): what `kit verify` shows and draws.
+    void record_run(bool ended_by_test) const {
+        record::ProgramRun run{.number = number, .command = command, .pid = pid};
+        for (const auto& line : lines) {
+            if (run.lines.size() == max_recorded_lines) break;
+            run.lines.push_back({record::milliseconds(start, line.time), line.text});
+        }
+        run.lines_dropped = lines.size() - run.lines.size();
+        run.stderr_text = stderr_text;
+        run.ended = status && !ended_by_test ? status->describe() : "still running when the test ended it";
+        run.left_behind = left_behind;
+        record::add_run(run, start);
+    }
+
     void watch_exit() {
         process->async_wait([this](error_code error, int) {
             // native_exit_code() is the raw waitpid status, which tells an exit code from a signal.
@@ -203,17 +232,43 @@ struct Program::Impl {
         });
     }
 
-    // Runs the event loop until `done()` or the deadline. Returns done().
+    // Runs the event loop until `done()`, or the deadline, or until nothing can change the answer any more:
+    // the event loop has no work left, or the programs under test stand still (standstill.hpp). Returns
+    // done(); when false, stopped_by says why it stopped.
     bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
         const auto deadline = Clock::now() + timeout;
-        while (!done()) {
+        Standstill standstill;
+        stopped_by.clear();
+        while (!done() && stopped_by.empty()) {
             if (context.stopped()) context.restart();
-            if (context.run_one_until(deadline) == 0) {
-                if (Clock::now() >= deadline) return done();
-                if (context.stopped()) return done();  // nothing left that could change the answer
-            }
+            if (context.run_one_until(std::min(deadline, Clock::now() + standstill_look_interval)) > 0) continue;
+            if (Clock::now() >= deadline)
+                stopped_by = timeout == default_deadline
+                                 ? "the deadline (" + std::to_string(timeout.count()) + " ms, CLUSTERKIT_TEST_DEADLINE_MS)"
+                                 : "the test's deadline for it";
+            else if (context.stopped())
+                stopped_by = "the program has ended and its output is closed";
+            else if (standstill.holds())
+                stopped_by = "nothing can come any more: " + standstill.description();
         }
-        return true;
+        return done();
+    }
+
+    // The next line of stdout; std::nullopt at end-of-file, a standstill or the deadline (stopped_by says which).
+    std::optional<std::string> next_line(std::chrono::milliseconds deadline) {
+        if (!run_until([&] { return unread < lines.size() || out_closed; }, deadline) || unread == lines.size()) {
+            if (stopped_by.empty()) stopped_by = "its stdout is closed (by it and by everything it started)";
+            return std::nullopt;
+        }
+        return lines[unread++].text;
+    }
+
+    // Notes a wait for `what` that began at `begin` and ended without it, for transcript().
+    void give_up(std::string_view what, Clock::time_point begin) {
+        std::ostringstream text;
+        text << "gave up waiting for " << what << " after " << std::fixed << std::setprecision(1)
+             << std::chrono::duration<double>(Clock::now() - begin).count() << " s: " << stopped_by;
+        gave_up = text.str();
     }
 };
 
@@ -237,60 +292,70 @@ Program::~Program() { teardown(); }
 
 pid_t Program::pid() const { return impl_->pid; }
 
+int Program::record_number() const { return impl_->number; }
+
 std::optional<std::string> Program::next_line(std::chrono::milliseconds deadline) {
-    auto& impl = *impl_;
-    impl.run_until([&] { return impl.unread < impl.lines.size() || impl.out_closed; }, deadline);
-    if (impl.unread < impl.lines.size()) return impl.lines[impl.unread++].text;
-    return std::nullopt;
+    const auto begin = Clock::now();
+    impl_->gave_up.clear();
+    auto line = impl_->next_line(deadline);
+    if (!line) impl_->give_up("a line on stdout", begin);
+    return line;
 }
 
 std::optional<Event> Program::wait_for_event(std::string_view name, std::chrono::milliseconds deadline) {
-    const auto until = Clock::now() + deadline;
+    const auto begin = Clock::now();
+    const auto until = begin + deadline;
+    impl_->gave_up.clear();
     while (Clock::now() < until) {
-        const auto line = next_line(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
-        if (!line) return std::nullopt;
+        const auto line = impl_->next_line(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+        if (!line) break;
         if (auto event = Event::parse(*line); event && event->name == name) return event;
     }
+    if (impl_->stopped_by.empty()) impl_->stopped_by = "the deadline, with other lines still coming";
+    impl_->give_up("an event line '" + std::string(name) + "'", begin);
     return std::nullopt;
 }
 
 std::optional<WaitStatus> Program::wait_exit(std::chrono::milliseconds deadline) {
-    impl_->run_until([&] { return impl_->status.has_value(); }, deadline);
+    const auto begin = Clock::now();
+    impl_->gave_up.clear();
+    if (!impl_->run_until([&] { return impl_->status.has_value(); }, deadline)) impl_->give_up("the program to exit", begin);
     return impl_->status;
 }
 
-bool Program::has_exited() const { return impl_->status.has_value(); }
-
 bool Program::read_to_end(std::chrono::milliseconds deadline) {
-    return impl_->run_until([&] { return impl_->out_closed && impl_->err_closed; }, deadline);
+    const auto begin = Clock::now();
+    impl_->gave_up.clear();
+    const bool ended = impl_->run_until([&] { return impl_->out_closed && impl_->err_closed; }, deadline);
+    if (!ended) impl_->give_up("the end of its output", begin);
+    return ended;
 }
 
 void Program::send_signal(int signal) {
     if (!impl_->status && impl_->pid > 0) ::kill(impl_->pid, signal);
 }
 
-std::vector<ProcessInfo> Program::left_behind() const { return descendants_of(::getpid(), owned_primaries()); }
+std::vector<ProcessInfo> Program::left_behind() const {
+    auto found = descendants_of(::getpid(), owned_primaries());
+    if (!found.empty()) impl_->left_behind = describe(found);
+    return found;
+}
 
 const std::vector<Line>& Program::stdout_lines() const { return impl_->lines; }
 
 std::vector<Event> Program::events_named(std::string_view name) const {
-    std::vector<Event> found;
-    for (const auto& line : impl_->lines)
-        if (auto event = Event::parse(line.text); event && event->name == name) found.push_back(std::move(*event));
-    return found;
+    return events_named_in(texts_of(impl_->lines), name);
 }
 
 const std::string& Program::stderr_text() const { return impl_->stderr_text; }
 
+const std::string& Program::gave_up() const { return impl_->gave_up; }
+
 std::string Program::transcript() const {
-    std::ostringstream text;
-    text << "stdout of " << impl_->pid << ":\n";
-    for (const auto& line : impl_->lines) text << "  " << line.text << '\n';
-    text << "stderr:\n";
-    std::istringstream errors(impl_->stderr_text);
-    for (std::string line; std::getline(errors, line);) text << "  " << line << '\n';
-    if (impl_->status) text << "status: " << impl_->status->describe() << '\n';
-    return text.str();
+    const auto& impl = *impl_;
+    std::string ending = impl.status ? "status: " + impl.status->describe() + "\n" : "";
+    if (!impl.gave_up.empty()) ending += impl.gave_up + "\n";
+    return transcript_of(impl.number, impl.pid, texts_of(impl.lines), impl.stderr_text, ending);
 }
 
 void Program::teardown() noexcept {
@@ -307,7 +372,7 @@ void Program::teardown() noexcept {
         kill_and_reap_orphans();
         // Every writer is gone now, so the pipes reach end-of-file: keep what was still in them.
         impl.run_until([&] { return impl.out_closed && impl.err_closed; }, default_deadline);
-        record_timeline(impl.command, impl.start, impl.lines, impl.status, ended_by_test);
+        impl.record_run(ended_by_test);
     } catch (...) {
         // teardown runs in destructors; a failure here must not terminate the test run
     }
@@ -324,11 +389,7 @@ std::vector<Event> Run::events() const {
     return found;
 }
 
-std::vector<Event> Run::events_named(std::string_view name) const {
-    auto found = events();
-    std::erase_if(found, [&](const Event& event) { return event.name != name; });
-    return found;
-}
+std::vector<Event> Run::events_named(std::string_view name) const { return events_named_in(stdout_lines, name); }
 
 long Run::index_of(std::string_view name, long long id) const {
     for (std::size_t i = 0; i < stdout_lines.size(); ++i) {
@@ -348,29 +409,24 @@ std::vector<std::string> Run::stderr_lines() const {
 bool Run::status_is_code(int code) const { return status && !status->killed_by_signal && status->code == code; }
 
 std::string Run::transcript() const {
-    std::ostringstream text;
-    text << "stdout of " << pid << ":\n";
-    for (const auto& line : stdout_lines) text << "  " << line << '\n';
-    text << "stderr:\n";
-    for (const auto& line : stderr_lines()) text << "  " << line << '\n';
-    text << "status: " << (status ? status->describe() : "still running at the deadline, killed") << '\n';
-    if (!left_behind.empty()) text << "left behind: " << describe(left_behind) << '\n';
-    return text.str();
+    std::string ending = "status: " + (status ? status->describe() : "still running at the deadline, killed") + "\n";
+    if (!gave_up.empty()) ending += gave_up + "\n";
+    if (!left_behind.empty()) ending += "left behind: " + describe(left_behind) + "\n";
+    return transcript_of(number, pid, stdout_lines, stderr_text, ending);
 }
 
 Run run_to_end(std::string_view name, Launch launch, std::chrono::milliseconds deadline) {
     Program program(name, std::move(launch));
     Run run;
     run.pid = program.pid();
+    run.number = program.record_number();
     run.status = program.wait_exit(deadline);
+    run.gave_up = program.gave_up();
     // The program has ended: any process of it still here (as our child, thanks to the subreaper, alive
     // or zombie) is one it left behind.
     if (run.status) run.left_behind = program.left_behind();
     program.teardown();
-    for (const auto& line : program.stdout_lines()) {
-        run.stdout_lines.push_back(line.text);
-        run.stdout_times.push_back(line.time);
-    }
+    run.stdout_lines = texts_of(program.stdout_lines());
     run.stderr_text = program.stderr_text();
     return run;
 }

@@ -2,7 +2,10 @@
 // with deadlines, and torn down so that nothing of it survives the test.
 //
 // Tests wait on events (a line, end-of-file, the process's exit), never on time: every wait has a deadline
-// and returns what it saw, so a hung or crashing program fails the test instead of hanging it.
+// and returns what it saw, so a hung or crashing program fails the test instead of hanging it. A wait also
+// ends, without what it waited for, as soon as that cannot come any more: at end-of-file, or when every process
+// of the test stands still (standstill.hpp). transcript() then says what was waited for, how long, and why it
+// stopped.
 //
 //     auto run = run_to_end("lesson01", {.args = {"--workers", "3"}});
 //     INFO(run.transcript());
@@ -43,7 +46,8 @@ std::filesystem::path program_path(std::string_view name);
 std::filesystem::path test_child_path();
 
 // Waits until process `pid` (any process, not only a child) has ended, with a deadline: pidfd_open(2) and
-// poll(2), so it waits on an event and cannot mistake a reused pid for the old process. True if it ended.
+// poll(2), so it waits on an event and cannot mistake a reused pid for the old process. True if it ended;
+// false at the deadline, or sooner when the processes under test stand still (see Program).
 bool wait_until_gone(pid_t pid, std::chrono::milliseconds deadline = default_deadline);
 
 struct Launch {
@@ -65,6 +69,7 @@ public:
     Program& operator=(const Program&) = delete;
 
     pid_t pid() const;
+    int record_number() const;  // this run's number in the test's record (tests/support/record.hpp)
 
     // The next line of stdout; std::nullopt at end-of-file or when the deadline passes first.
     std::optional<std::string> next_line(std::chrono::milliseconds deadline = default_deadline);
@@ -73,7 +78,6 @@ public:
                                         std::chrono::milliseconds deadline = default_deadline);
     // How the program ended; std::nullopt if it is still running when the deadline passes.
     std::optional<WaitStatus> wait_exit(std::chrono::milliseconds deadline = default_deadline);
-    bool has_exited() const;
     // Reads stdout and stderr to end-of-file (after the program and everything it started have ended).
     bool read_to_end(std::chrono::milliseconds deadline = default_deadline);
 
@@ -87,7 +91,9 @@ public:
     const std::vector<Line>& stdout_lines() const;
     std::vector<Event> events_named(std::string_view name) const;  // of the lines read so far
     const std::string& stderr_text() const;
-    std::string transcript() const;  // stdout and stderr so far, for failure messages
+    std::string transcript() const;  // stdout and stderr so far, and gave_up(), for failure messages
+    // "gave up waiting for WHAT after S s: WHY" if the last wait ended without what it waited for, else "".
+    const std::string& gave_up() const;
 
     // Kills the whole process group and every descendant (SIGKILL), and reaps all of them, the program's
     // orphans included. Idempotent. Never throws.
@@ -101,11 +107,12 @@ private:
 // A program run to its end, as run_to_end() saw it.
 struct Run {
     std::vector<std::string> stdout_lines;
-    std::vector<Clock::time_point> stdout_times;
     std::string stderr_text;
     std::optional<WaitStatus> status;        // std::nullopt: still running at the deadline (then killed)
     std::vector<ProcessInfo> left_behind;    // what the program left when it ended: orphans and zombies
+    std::string gave_up;                     // why the wait for its exit ended first (Program::gave_up())
     pid_t pid = 0;
+    int number = 0;                          // the run's number in the test's record
 
     std::vector<Event> events() const;
     std::vector<Event> events_named(std::string_view name) const;

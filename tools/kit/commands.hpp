@@ -18,8 +18,9 @@ int command_hint(const Args& args);      // the next hint of a lesson
 int command_run(const Args& args);       // build and run the student's program (or the solution)
 int command_reset(const Args& args);     // restore a lesson's starter files from git, after asking
 
-// For maintainers and CI (selftest.cpp).
-int command_selftest(const Args& args);  // the whole suite on the solutions, then the mutant check
+// For maintainers and CI (selftest.cpp, lint.cpp).
+int command_selftest(const Args& args);  // the lists and answers check, the whole suite on the solutions, the mutant check
+int command_lint(const Args& args);      // generated lists, no answer line in a release, the lesson texts' shape
 
 // For instructors (grade.cpp, gradescope.cpp, release.cpp).
 int command_grade(const Args& args);

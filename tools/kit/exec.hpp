@@ -52,22 +52,4 @@ std::string run_for_output(const Command& command, bool any_status = false);
 // The shell's view of an exit status: the code, or 128 + the signal number.
 int shell_status(const WaitStatus& status);
 
-// Boost.Process v2 initializer: the child leads a process group of its own, so that a Ctrl-C in the
-// terminal reaches the kit only and the kit decides what to stop (a test binary must end its own
-// children before it exits, which a SIGINT in the middle of a test would prevent).
-struct OwnProcessGroup {
-    template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const fs::path&, const char* const*&);
-};
-
 }  // namespace clusterkit::kit
-
-#include <cerrno>
-#include <unistd.h>
-
-template <typename Launcher>
-boost::system::error_code clusterkit::kit::OwnProcessGroup::on_exec_setup(Launcher&, const fs::path&,
-                                                                          const char* const*&) {
-    if (::setpgid(0, 0) != 0) return {errno, boost::system::system_category()};
-    return {};
-}

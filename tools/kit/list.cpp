@@ -46,7 +46,7 @@ int command_list(const Args& args) {
     for (const auto& lesson : lessons) {
         if (interrupted()) break;
         std::cout << std::setw(4) << lesson.number << std::setw(46) << lesson.title << std::flush;
-        const auto check = check_lesson(build, lesson, TestOptions{}, false, false);
+        const auto check = check_lesson(build, lesson, RunOptions{}, false, false);
         if (check.state == State::passing) ++passing;
         std::cout << state_text(check, color) << std::endl;
     }

@@ -2,6 +2,7 @@
 // git repository ready to push as a GitHub Classroom template.
 #include "release.hpp"
 
+#include "answers.hpp"
 #include "args.hpp"
 #include "commands.hpp"
 #include "exec.hpp"
@@ -9,23 +10,11 @@
 
 #include <clusterkit/errors.hpp>
 
-#include <fstream>
 #include <iostream>
-#include <map>
-#include <set>
 #include <sstream>
 
 namespace clusterkit::kit {
-namespace {
 
-std::string contents(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// The kit's files: what git tracks, or every file outside build/ when the kit is not a git checkout.
 std::vector<std::string> kit_files(const fs::path& root) {
     std::vector<std::string> files;
     if (fs::exists(root / ".git")) {
@@ -42,39 +31,34 @@ std::vector<std::string> kit_files(const fs::path& root) {
     return files;
 }
 
-}  // namespace
-
 bool left_out_of_release(const std::string& path) {
     for (const std::string prefix : {"solutions/", "tests/grading/", "bench/", ".ci/"})
         if (path.starts_with(prefix)) return true;
+    if (path.starts_with("lessons/") && path.ends_with("/answers.md")) return true;
     return path == "tests/check-mutants" || path.find("/mutants/") != std::string::npos;
+}
+
+std::vector<std::string> release_files(const fs::path& root) {
+    auto files = kit_files(root);
+    std::erase_if(files, left_out_of_release);
+    return files;
 }
 
 std::vector<std::string> write_release(const fs::path& root, const fs::path& dir) {
     if (fs::exists(dir) && !fs::is_empty(dir)) throw UsageError(dir.string() + " exists and is not empty");
-    const auto files = kit_files(root);
-
-    // The answers: each solution file that differs from its starter. None may reach the copy.
-    std::map<std::string, std::string> answers;  // content -> its solution file
-    for (const auto& file : files) {
-        if (!file.starts_with("solutions/")) continue;
-        const auto starter = root / "starter" / file.substr(std::string("solutions/").size());
-        const auto text = contents(root / file);
-        if (!fs::exists(starter) || contents(starter) != text) answers.emplace(text, file);
+    const auto files = release_files(root);
+    const auto leaks = find_leaks(root, files, answer_lines(root, kit_files(root)));
+    if (!leaks.empty()) {
+        std::string text = "the release would give " + std::to_string(leaks.size()) + " answer line(s) away:";
+        for (const auto& leak : leaks) text += "\n  " + describe(leak);
+        throw std::runtime_error(text);
     }
-
-    std::vector<std::string> copied;
     for (const auto& file : files) {
-        if (left_out_of_release(file)) continue;
-        const auto text = contents(root / file);
-        if (const auto answer = answers.find(text); answer != answers.end())
-            throw std::runtime_error(file + " is the same as " + answer->second + ": the release would give it away");
         fs::create_directories((dir / file).parent_path());
         fs::copy_file(root / file, dir / file);
         fs::permissions(dir / file, fs::status(root / file).permissions());
-        copied.push_back(file);
     }
-    return copied;
+    return files;
 }
 
 int command_release(const Args& args) {
@@ -89,7 +73,8 @@ int command_release(const Args& args) {
 
     const auto copied = write_release(root, dir);
     std::cout << "kit release: " << copied.size() << " files in " << dir.string()
-              << " (left out: solutions/, tests/*/mutants/, tests/grading/, tests/check-mutants, bench/, .ci/)\n";
+              << " (left out: solutions/, tests/*/mutants/, tests/grading/, tests/check-mutants, bench/, .ci/,"
+                 " lessons/*/answers.md; no answer line in any file)\n";
     if (values.count("no-git")) return exit_status::ok;
     const auto git = find_program("git");
     run_for_output({git, {"init", "-q", "-b", "main"}, dir});

@@ -48,6 +48,19 @@ std::string read_file(const fs::path& file) {
     return text.str();
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::vector<std::string> nonempty_lines(const std::string& text) {
+    auto lines = lines_of(text);
+    std::erase_if(lines, [](const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; });
+    return lines;
+}
+
 fs::path kit_root() {
     const char* root = std::getenv("CLUSTERKIT_ROOT");
     return fs::path(root && *root ? root : CLUSTERKIT_SOURCE_DIR);

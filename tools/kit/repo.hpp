@@ -62,4 +62,8 @@ std::optional<int> heading_line(const fs::path& markdown, std::string_view headi
 // Reads a whole file; throws std::runtime_error naming it when it cannot.
 std::string read_file(const fs::path& file);
 
+// The lines of a text, without their '\n'; nonempty_lines() leaves out the empty and blank ones.
+std::vector<std::string> lines_of(const std::string& text);
+std::vector<std::string> nonempty_lines(const std::string& text);
+
 }  // namespace clusterkit::kit

@@ -5,7 +5,9 @@
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -32,13 +34,39 @@ std::string state_word(BuildState state) {
     return "?";
 }
 
-// The output Gradescope shows for a test case: the failure, then where the lesson teaches it.
+// A Markdown code block holding `text` verbatim: its fence is longer than any run of backticks inside.
+std::string code_block(const std::string& text) {
+    std::size_t longest = 0, run = 0;
+    for (char c : text) {
+        run = c == '`' ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    const std::string fence(std::max<std::size_t>(3, longest + 1), '`');
+    return fence + "\n" + text + (text.ends_with('\n') ? "" : "\n") + fence + "\n";
+}
+
+// The output Gradescope shows for a test case, in Markdown: the failure's first line (the verdict: "does not
+// compile:", "stopped at the 8 s deadline...", the test's file and line) as text, the rest verbatim in a code
+// block, then where the lesson teaches it.
 std::string case_output(const LessonGrade& lesson, const CaseGrade& test) {
     if (test.passed) return "passed";
-    std::string text = test.output;
+    const auto end_of_first = test.output.find('\n');
+    std::string text = test.output.substr(0, end_of_first) + "\n";
+    if (end_of_first != std::string::npos && end_of_first + 1 < test.output.size())
+        text += "\n" + code_block(test.output.substr(end_of_first + 1));
     if (!test.section.empty())
-        text += "\n\nRead again: lessons/" + lesson.slug + "/README.md, section \"" + test.section + "\".";
+        text += "\nRead again: `lessons/" + lesson.slug + "/README.md`, section \"" + test.section + "\".\n";
     return text;
+}
+
+// Who sees the results on Gradescope, and when (report.hpp).
+std::string results_visibility() {
+    const char* chosen = std::getenv("CLUSTERKIT_RESULTS_VISIBILITY");
+    const std::string value = chosen && *chosen ? chosen : "visible";
+    if (std::ranges::find(gradescope_visibilities, value) == gradescope_visibilities.end())
+        throw std::runtime_error("CLUSTERKIT_RESULTS_VISIBILITY is '" + value + "', not one of Gradescope's: " +
+                                 gradescope_visibility_list());
+    return value;
 }
 
 std::string seconds_text(double seconds) {
@@ -49,6 +77,14 @@ std::string seconds_text(double seconds) {
 }
 
 }  // namespace
+
+std::string gradescope_visibility_list() {
+    std::string text;
+    for (std::size_t i = 0; i < gradescope_visibilities.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == gradescope_visibilities.size() ? " or " : ", ") +
+                std::string(gradescope_visibilities[i]);
+    return text;
+}
 
 int LessonGrade::score() const {
     return std::accumulate(cases.begin(), cases.end(), 0, [](int sum, const CaseGrade& test) { return sum + test.points; });
@@ -66,7 +102,11 @@ int SubmissionGrade::max_score() const {
 }
 
 // Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/
+// Outputs are Markdown ("output_format" for the top-level output, "test_output_format" for the tests'), so
+// that the verdict, the program's output (in code blocks) and the lesson pointer render. One visibility for
+// the whole submission: each test carries it too, since a test's own visibility overrides the top level's.
 void write_results_json(const SubmissionGrade& grade, const std::filesystem::path& file) {
+    const std::string visibility = results_visibility();
     json::array tests;
     for (const auto& lesson : grade.lessons) {
         int number = 0;
@@ -79,18 +119,19 @@ void write_results_json(const SubmissionGrade& grade, const std::filesystem::pat
                 {"status", test.passed ? "passed" : "failed"},
                 {"output", case_output(lesson, test)},
                 {"tags", json::array{lesson.slug}},
-                {"visibility", "visible"},
+                {"visibility", visibility},
             });
         }
     }
     std::ostringstream summary;
-    summary << "ClusterKit autograder: " << grade.score() << "/" << grade.max_score() << " points.\n";
+    summary << "**ClusterKit autograder: " << grade.score() << "/" << grade.max_score() << " points**\n\n";
     for (const auto& lesson : grade.lessons) {
-        summary << "  " << lesson.slug << ": " << lesson.score() << "/" << lesson.max_score();
-        if (lesson.build != BuildState::built) summary << " (" << state_word(lesson.build) << ": " << lesson.build_message << ")";
+        summary << "- " << lesson.slug << ": " << lesson.score() << "/" << lesson.max_score();
+        if (lesson.build != BuildState::built) summary << " (" << state_word(lesson.build) << ")";
         summary << "\n";
+        if (lesson.build != BuildState::built) summary << "\n" << code_block(lesson.build_message) << "\n";
     }
-    summary << "Sandbox: ";
+    summary << "\nSandbox: ";
     for (std::size_t i = 0; i < grade.sandbox.size(); ++i) summary << (i ? "; " : "") << grade.sandbox[i];
     summary << "\n";
     const json::object results{
@@ -98,7 +139,9 @@ void write_results_json(const SubmissionGrade& grade, const std::filesystem::pat
         {"max_score", grade.max_score()},
         {"execution_time", static_cast<long>(std::ceil(grade.seconds))},
         {"output", summary.str()},
-        {"visibility", "visible"},
+        {"output_format", "md"},
+        {"test_output_format", "md"},
+        {"visibility", visibility},
         {"stdout_visibility", "hidden"},
         {"tests", tests},
     };

@@ -5,8 +5,10 @@
 //   <out>/gradebook.csv               one row per submission, one column per lesson
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clusterkit::kit {
@@ -47,6 +49,12 @@ struct SubmissionGrade {
     int score() const;
     int max_score() const;
 };
+
+// Gradescope's values for who sees results.json, and when. write_results_json takes the one in
+// CLUSTERKIT_RESULTS_VISIBILITY (set by the zip of `kit gradescope --visibility`), else "visible".
+inline constexpr std::array<std::string_view, 4> gradescope_visibilities = {"visible", "after_due_date",
+                                                                           "after_published", "hidden"};
+std::string gradescope_visibility_list();  // "visible, after_due_date, after_published or hidden"
 
 void write_results_json(const SubmissionGrade& grade, const std::filesystem::path& file);
 void write_junit_xml(const SubmissionGrade& grade, const std::filesystem::path& file);

@@ -17,14 +17,6 @@ namespace clusterkit::kit {
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) lines.push_back(line);
-    return lines;
-}
-
 bool confirmed(const std::string& question) {
     std::cout << question << " [y/N] " << std::flush;
     std::string answer;
@@ -49,7 +41,7 @@ int command_reset(const Args& args) {
     const auto& lesson = find_lesson(lessons, values["lesson"].as<std::string>());
     const auto git = find_program("git");
     const std::string shipped = "starter/" + lesson.slug;
-    const auto files = lines_of(run_for_output({git, {"ls-tree", "--name-only", "HEAD", shipped + "/"}, root}));
+    const auto files = nonempty_lines(run_for_output({git, {"ls-tree", "--name-only", "HEAD", shipped + "/"}, root}));
     if (files.empty()) throw std::runtime_error("git has no " + shipped + " in HEAD: nothing to restore from");
     const auto folder = student_tree() / lesson.slug;
 

@@ -5,6 +5,7 @@
 // With --timeline, the program's stdout is read line by line as it comes (and echoed), each line stamped
 // with the time it was read; the event lines are then drawn as a process timeline (timeline.hpp), and the
 // event log is kept beside the picture (FILE.events).
+#include "args.hpp"
 #include "check.hpp"
 #include "commands.hpp"
 #include "exec.hpp"
@@ -28,9 +29,7 @@ namespace bp = boost::process::v2;
 
 namespace {
 
-constexpr const char* usage = "run NN [--solution] [--timeline FILE.svg] [--verbose] [--] [ARGS...]";
-
-struct RunOptions {
+struct RunCommand {
     std::string lesson;
     bool solution = false;
     bool verbose = false;
@@ -38,48 +37,37 @@ struct RunOptions {
     std::vector<std::string> program_args;
 };
 
-RunOptions parse_run_args(const Args& args) {
-    RunOptions options;
-    bool rest = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const auto& word = args[i];
-        if (rest) {
-            options.program_args.push_back(word);
-        } else if (word == "--") {
-            rest = true;
-        } else if (word == "--help" || word == "-h") {
-            throw HelpRequested(std::string("usage: ./kit ") + usage +
-                                "\n\n  --solution        run the reference solution instead of your code"
-                                "\n  --timeline FILE   draw the run's processes as an SVG (and keep FILE.events)"
-                                "\n  --verbose         show the whole build output\n");
-        } else if (word == "--solution") {
-            options.solution = true;
-        } else if (word == "--verbose") {
-            options.verbose = true;
-        } else if (word == "--timeline" || word.starts_with("--timeline=")) {
-            if (word == "--timeline" && i + 1 == args.size()) throw UsageError("--timeline needs a file name");
-            options.timeline = word == "--timeline" ? args[++i] : word.substr(11);
-        } else if (options.lesson.empty()) {
-            options.lesson = word;
-        } else {
-            options.program_args.push_back(word);
-        }
-    }
-    if (options.lesson.empty()) throw UsageError(std::string("which lesson? usage: ./kit ") + usage);
-    return options;
+// The kit's options anywhere before "--"; the first other word is the lesson, the rest go to the program.
+RunCommand parse_run_args(const Args& args) {
+    po::options_description options("options (every other word goes to the program)");
+    options.add_options()
+        ("solution", "run the reference solution instead of your code")
+        ("timeline", po::value<std::string>(), "draw the run's processes as an SVG file (and keep FILE.events)")
+        ("verbose", "show the whole build output");
+    RunCommand run;
+    const auto values = parse_args_and_rest(args, "run NN [--solution] [--timeline FILE.svg] [--verbose] [--] [ARGS...]",
+                                            options, run.program_args);
+    if (run.program_args.empty()) throw UsageError("which lesson? usage: ./kit run NN [ARGS...]");
+    run.lesson = run.program_args.front();
+    run.program_args.erase(run.program_args.begin());
+    run.solution = values.count("solution") > 0;
+    run.verbose = values.count("verbose") > 0;
+    if (values.count("timeline")) run.timeline = values["timeline"].as<std::string>();
+    return run;
 }
 
 // Runs the program with its stdout read by the kit, each line echoed and stamped; stdin and stderr are the
 // terminal's. A Ctrl-C reaches the program (it is in the terminal's process group) and the kit waits for it.
-Recording run_recorded(const fs::path& program, const std::vector<std::string>& args, WaitStatus& status) {
+record::ProgramRun run_recorded(const fs::path& program, const std::vector<std::string>& args, WaitStatus& status) {
     using Clock = std::chrono::steady_clock;
     auto& context = kit_context();
     asio::readable_pipe out(context);
-    Recording recording;
-    recording.program = program.filename().string();
-    for (const auto& arg : args) recording.program += " " + arg;
+    record::ProgramRun recording;
+    recording.command = program.filename().string();
+    for (const auto& arg : args) recording.command += " " + arg;
     const auto start = Clock::now();
     bp::process child(context, program, args, bp::process_stdio{{}, out, {}});
+    recording.pid = child.id();
 
     std::string buffer;
     bool out_closed = false;
@@ -105,7 +93,7 @@ Recording run_recorded(const fs::path& program, const std::vector<std::string>& 
         if (context.run_one_for(std::chrono::seconds(2)) == 0) break;
     }
     if (!out_closed) out.close();
-    recording.status = status.describe();
+    recording.ended = status.describe();
     return recording;
 }
 
@@ -140,7 +128,7 @@ int command_run(const Args& args) {
         events += ".events";
         std::ofstream(events) << [&] {
             std::ostringstream text;
-            write_recording(text, recording);
+            write_event_log(text, recording);
             return text.str();
         }();
         write_timeline(*options.timeline, recording);

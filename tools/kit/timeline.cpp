@@ -73,9 +73,9 @@ Span& span_for(Lane& lane, long long pid) {
     return lane.spans.back();
 }
 
-Picture read_picture(const Recording& recording) {
+Picture read_picture(const record::ProgramRun& run) {
     Picture picture;
-    for (const auto& line : recording.lines) {
+    for (const auto& line : run.lines) {
         picture.end = std::max(picture.end, line.ms);
         const auto event = Event::parse(line.text);
         if (!event) continue;
@@ -128,49 +128,14 @@ double tick_step(double end) {
 
 }  // namespace
 
-Recording read_recording(std::istream& in, const std::string& name) {
-    Recording recording;
-    int number_of_line = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++number_of_line;
-        if (line.empty()) continue;
-        if (line.starts_with("# program: ")) {
-            recording.program = line.substr(11);
-            continue;
-        }
-        if (line.starts_with("# status: ")) {
-            recording.status = line.substr(10);
-            continue;
-        }
-        if (line.starts_with('#')) continue;
-        const auto space = line.find(' ');
-        try {
-            std::size_t used = 0;
-            const double ms = std::stod(line.substr(0, space), &used);
-            if (used != line.substr(0, space).size() || ms < 0) throw std::invalid_argument("time");
-            recording.lines.push_back({ms, space == std::string::npos ? "" : line.substr(space + 1)});
-        } catch (const std::exception&) {
-            throw std::runtime_error(name + ":" + std::to_string(number_of_line) +
-                                     ": not \"MILLISECONDS LINE\": " + line);
-        }
-    }
-    return recording;
+void write_event_log(std::ostream& out, const record::ProgramRun& run) {
+    if (!run.command.empty()) out << "# program: " << run.command << '\n';
+    if (!run.ended.empty()) out << "# status: " << run.ended << '\n';
+    for (const auto& line : run.lines) out << std::fixed << std::setprecision(3) << line.ms << ' ' << line.text << '\n';
 }
 
-Recording read_recording_file(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    if (!in) throw std::runtime_error(file.string() + ": cannot be read");
-    return read_recording(in, file.string());
-}
-
-void write_recording(std::ostream& out, const Recording& recording) {
-    if (!recording.program.empty()) out << "# program: " << recording.program << '\n';
-    if (!recording.status.empty()) out << "# status: " << recording.status << '\n';
-    for (const auto& line : recording.lines) out << std::fixed << std::setprecision(3) << line.ms << ' ' << line.text << '\n';
-}
-
-std::string timeline_svg(const Recording& recording) {
-    const auto picture = read_picture(recording);
+std::string timeline_svg(const record::ProgramRun& run) {
+    const auto picture = read_picture(run);
     const double end = picture.end * 1.02;
     auto x = [&](double ms) { return left + ms / end * plot_width; };
     const std::size_t lanes = picture.lanes.size() + 1;  // the primary's lane first
@@ -187,9 +152,9 @@ std::string timeline_svg(const Recording& recording) {
            ".failure-label{fill:#b06a00}</style>\n";
     svg << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
     svg << "<text class=\"title\" x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">"
-        << escape(recording.program.empty() ? "process timeline" : recording.program) << "</text>\n";
-    svg << "<text x=\"10\" y=\"42\">" << escape(recording.status.empty() ? "" : recording.status)
-        << (recording.status.empty() ? "" : "; ") << "times are when the reader saw each event line</text>\n";
+        << escape(run.command.empty() ? "process timeline" : run.command) << "</text>\n";
+    svg << "<text x=\"10\" y=\"42\">" << escape(run.ended)
+        << (run.ended.empty() ? "" : "; ") << "times are when the reader saw each event line</text>\n";
 
     // Time axis.
     const double axis_y = top + static_cast<double>(lanes) * lane_height + 8;
@@ -213,10 +178,10 @@ std::string timeline_svg(const Recording& recording) {
         svg << "<text class=\"label\" x=\"" << number(x(*picture.primary_start)) << "\" y=\"" << number(y - 8)
             << "\">pid " << picture.primary_pid << "</text>\n";
     }
-    if (picture.done || !recording.status.empty())
+    if (picture.done || !run.ended.empty())
         svg << "<text class=\"label done\" x=\"" << number(x(picture.done.value_or(picture.end)) + 6) << "\" y=\""
-            << number(y + 4) << "\">" << (picture.done ? "done" : "") << (picture.done && !recording.status.empty() ? ", " : "")
-            << escape(recording.status) << "</text>\n";
+            << number(y + 4) << "\">" << (picture.done ? "done" : "") << (picture.done && !run.ended.empty() ? ", " : "")
+            << escape(run.ended) << "</text>\n";
 
     // One lane per worker id.
     for (const auto& [id, lane] : picture.lanes) {
@@ -264,8 +229,9 @@ std::string timeline_svg(const Recording& recording) {
                         << "</rect>\n";
                 }
                 const char* label_class = span.by_signal ? "signal-label" : (span.code != 0 ? "failure-label" : "label");
-                svg << "<text class=\"" << label_class << "\" x=\"" << number(ex + 4) << "\" y=\"" << number(y + 17)
-                    << "\">" << escape(span.exit_field) << "</text>\n";
+                // Left of the exit mark, under the span that ended: the replacement's arc goes right.
+                svg << "<text class=\"" << label_class << "\" x=\"" << number(ex - 7) << "\" y=\"" << number(y + 17)
+                    << "\" text-anchor=\"end\">" << escape(span.exit_field) << "</text>\n";
                 previous_exit = span.exit;
             }
         }
@@ -285,10 +251,10 @@ std::string timeline_svg(const Recording& recording) {
     return svg.str();
 }
 
-void write_timeline(const std::filesystem::path& file, const Recording& recording) {
+void write_timeline(const std::filesystem::path& file, const record::ProgramRun& run) {
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
     std::ofstream out(file);
-    out << timeline_svg(recording);
+    out << timeline_svg(run);
     if (!out) throw std::runtime_error(file.string() + ": cannot be written");
     std::cout << "kit: timeline written to " << file.string() << '\n';
 }

@@ -3,11 +3,11 @@
 // online (green dot), exit (grey square for code 0, orange for another code, red cross for a signal). A
 // replacement starts again in the same lane, so a respawn, or a crash loop, shows at a glance.
 //
-// The event log ("recording") is text, one line read from the program's stdout per line:
-//     # program: lesson03 --workers 2
-//     # status: exited with code 0
-//     12.480 fork id=1 pid=4242          <- milliseconds since the program started, then the line
+// Drawn from a program run as the tests record it (tests/support/record.hpp: `kit verify --timeline`) or as
+// `kit run --timeline` reads it: each stdout line with the time it was read.
 #pragma once
+
+#include "record.hpp"
 
 #include <filesystem>
 #include <iosfwd>
@@ -16,26 +16,16 @@
 
 namespace clusterkit::kit {
 
-struct TimedLine {
-    double ms = 0;      // when the reader saw the line, since the program started
-    std::string text;
-};
-
-struct Recording {
-    std::string program;  // the command line, for the title
-    std::string status;   // how it ended ("exited with code 0"), if known
-    std::vector<TimedLine> lines;
-};
-
-// Throws std::runtime_error naming the line for a malformed recording.
-Recording read_recording(std::istream& in, const std::string& name = "recording");
-Recording read_recording_file(const std::filesystem::path& file);
-void write_recording(std::ostream& out, const Recording& recording);
+// The event log of a run, as text for people (`kit run --timeline` keeps it beside the picture):
+//     # program: lesson03 --workers 2
+//     # status: exited with code 0
+//     12.480 fork id=1 pid=4242          <- milliseconds since the program started, then the line
+void write_event_log(std::ostream& out, const record::ProgramRun& run);
 
 // The SVG document.
-std::string timeline_svg(const Recording& recording);
+std::string timeline_svg(const record::ProgramRun& run);
 
-// Writes the SVG of `recording` to `file` (and says so on stdout).
-void write_timeline(const std::filesystem::path& file, const Recording& recording);
+// Writes the SVG of `run` to `file` (and says so on stdout).
+void write_timeline(const std::filesystem::path& file, const record::ProgramRun& run);
 
 }  // namespace clusterkit::kit

@@ -1,7 +1,6 @@
 // The verdict of `kit verify`. See verdict.hpp.
 #include "verdict.hpp"
 
-#include <cstdio>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -12,39 +11,52 @@ namespace clusterkit::kit {
 
 namespace {
 
-constexpr std::size_t max_line = 150;       // longer lines are cut
-constexpr std::size_t keep_head = 10;       // of a long transcript block: the first lines...
-constexpr std::size_t keep_tail = 4;        // ...and the last ones
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
+constexpr std::size_t max_line = 150;  // longer lines are cut
+constexpr std::size_t keep_head = 10;  // of a long block of output: the first lines...
+constexpr std::size_t keep_tail = 4;   // ...and the last ones
 
 std::string cut(std::string line) {
     if (line.size() > max_line) line = line.substr(0, max_line) + " ...";
     return line;
 }
 
-std::string strip(std::string text, const std::string& prefix) {
-    for (auto at = text.find(prefix); at != std::string::npos; at = text.find(prefix)) text.erase(at, prefix.size());
-    return text;
+// A source file as the checkout names it: Catch2 gives the path the compiler was given, absolute or relative
+// to the build folder (build/starter, build/grading/...), which is inside the checkout.
+std::string relative_to(std::string path, const fs::path& root) {
+    const std::string prefix = root.string() + "/";
+    if (path.starts_with(prefix)) return path.substr(prefix.size());
+    while (path.starts_with("../")) path.erase(0, 3);
+    return path;
 }
 
-bool indented(const std::string& line) { return line.starts_with("  "); }
-
-// The program's transcript, as tests/support's Run::transcript() writes it ("stdout of P:", indented
-// lines, "stderr:", indented lines, "status: ..."), kept short: a long block keeps its head and tail.
-void add_trimmed_block(std::vector<std::string>& out, const std::vector<std::string>& block) {
-    if (block.size() <= keep_head + keep_tail + 1) {
-        for (const auto& line : block) out.push_back(cut(line));
-        return;
+// A block of output, indented, kept short: a long one keeps its head and its tail.
+void add_block(std::vector<std::string>& out, const std::vector<std::string>& block, const std::string& indent) {
+    for (std::size_t i = 0; i < block.size(); ++i) {
+        if (block.size() > keep_head + keep_tail + 1 && i == keep_head) {
+            out.push_back(indent + "... " + std::to_string(block.size() - keep_head - keep_tail) + " more lines ...");
+            i = block.size() - keep_tail;
+        }
+        out.push_back(indent + cut(block[i]));
     }
-    for (std::size_t i = 0; i < keep_head; ++i) out.push_back(cut(block[i]));
-    out.push_back("  ... " + std::to_string(block.size() - keep_head - keep_tail) + " more lines ...");
-    for (std::size_t i = block.size() - keep_tail; i < block.size(); ++i) out.push_back(cut(block[i]));
+}
+
+void add_run(std::vector<std::string>& out, const record::ProgramRun& run) {
+    out.push_back("your program: " + run.command + " (pid " + std::to_string(run.pid) + "), " + run.ended);
+    std::vector<std::string> stdout_lines;
+    for (const auto& line : run.lines) stdout_lines.push_back(line.text);
+    out.push_back(stdout_lines.empty() ? "  stdout: (nothing)" : "  stdout:");
+    add_block(out, stdout_lines, "    ");
+    if (run.lines_dropped > 0) out.push_back("    (and " + std::to_string(run.lines_dropped) + " more lines)");
+    const auto errors = nonempty_lines(run.stderr_text);
+    out.push_back(errors.empty() ? "  stderr: (nothing)" : "  stderr:");
+    add_block(out, errors, "    ");
+    if (!run.left_behind.empty()) out.push_back("  left behind: " + run.left_behind);
+}
+
+const record::ProgramRun* run_numbered(const CaseResult& result, int number) {
+    for (const auto& run : result.record.runs)
+        if (run.number == number) return &run;
+    return nullptr;
 }
 
 struct Paint {
@@ -56,56 +68,47 @@ struct Paint {
 
 }  // namespace
 
-Failure parse_failure(const std::string& text, const fs::path& root) {
-    Failure failure;
-    const auto lines = lines_of(strip(text, root.string() + "/"));
-    std::size_t i = 0;
-    // Only the first "FAILED:" block is shown; later ones are counted.
-    while (i < lines.size() && lines[i] != "FAILED:") ++i;
-    if (i < lines.size()) ++i;
-    std::vector<std::string> assertion;
-    while (i < lines.size() && indented(lines[i])) assertion.push_back(lines[i++].substr(2));
-    for (const auto& line : assertion) failure.assertion += (failure.assertion.empty() ? "" : " ") + line;
-    if (i < lines.size() && lines[i] == "with expansion:") {
-        ++i;
-        while (i < lines.size() && indented(lines[i]))
-            failure.expansion += (failure.expansion.empty() ? "" : " ") + lines[i++].substr(2);
+const record::ProgramRun* run_of_interest(const CaseResult& result) {
+    const auto& runs = result.record.runs;
+    if (runs.empty()) return nullptr;
+    if (!result.record.failures.empty()) {
+        const auto& failure = result.record.failures.front();
+        for (const auto& message : failure.messages)
+            if (const auto* run = run_numbered(result, message.run)) return run;
+        const record::ProgramRun* latest = nullptr;
+        for (const auto& run : runs)
+            if (run.started_ms <= failure.ms && (!latest || run.started_ms >= latest->started_ms)) latest = &run;
+        if (latest) return latest;
     }
-    std::vector<std::string> block;
-    auto flush = [&] {
-        // tests/support prints "stderr:" with nothing under it for a program that wrote no error.
-        if (block.empty() && !failure.context.empty() && failure.context.back().ends_with(":") &&
-            failure.context.back().starts_with("stderr"))
-            failure.context.back() += " (nothing)";
-        add_trimmed_block(failure.context, block);
-        block.clear();
-    };
-    for (; i < lines.size(); ++i) {
-        const auto& line = lines[i];
-        if (line == "FAILED:") {
-            ++failure.more;
-            continue;
+    return &*std::ranges::max_element(runs, {}, [](const auto& run) { return run.lines.size(); });
+}
+
+std::vector<std::string> failure_lines(const CaseResult& result, const fs::path& root) {
+    std::vector<std::string> out(result.problems.begin(), result.problems.end());
+    const auto& failures = result.record.failures;
+    if (!failures.empty()) {
+        const auto& failure = failures.front();
+        if (!failure.expression.empty()) {
+            out.push_back("expected:  " + failure.macro + "( " + failure.expression + " )");
+            if (!failure.expansion.empty() && failure.expansion != failure.expression)
+                out.push_back("but got:   " + cut(failure.expansion));
+            if (!failure.message.empty()) out.push_back("and:       " + cut(failure.message));
+        } else {
+            out.push_back("failed:    " + (failure.macro.empty() ? "an unexpected exception" : failure.macro) +
+                          (failure.message.empty() ? "" : ": " + cut(failure.message)));
         }
-        if (failure.more > 0) continue;
-        if (line.starts_with("at ") && failure.location.empty()) {
-            flush();
-            failure.location = line.substr(3);
-            continue;
-        }
-        if (line.find_first_not_of(' ') == std::string::npos) continue;
-        if (indented(line)) {
-            block.push_back(line);
-            continue;
-        }
-        flush();
-        // "stdout of 4242:" is the program's own output: say so.
-        if (line.starts_with("stdout of ") && line.ends_with(":"))
-            failure.context.push_back("your program's stdout (pid " + line.substr(10, line.size() - 11) + "):");
-        else
-            failure.context.push_back(cut(line));
+        std::string sections;
+        for (const auto& section : failure.sections) sections += (sections.empty() ? "" : " > ") + section;
+        if (!sections.empty()) out.push_back("in:        " + sections);
+        for (const auto& message : failure.messages) add_block(out, nonempty_lines(message.text), "note: ");
     }
-    flush();
-    return failure;
+    if (const auto* run = run_of_interest(result)) add_run(out, *run);
+    if (failures.size() > 1)
+        out.push_back("(and " + std::to_string(failures.size() - 1) + " more failed assertion(s) in this check)");
+    if (!failures.empty() && !failures.front().file.empty())
+        out.push_back("the check: " + relative_to(failures.front().file, root) + ":" +
+                      std::to_string(failures.front().line));
+    return out;
 }
 
 bool terminal_wants_color() {
@@ -130,48 +133,37 @@ std::string lesson_pointer(const fs::path& root, const Lesson& lesson, const std
 void print_verdict(std::ostream& out, const fs::path& root, const Lesson& lesson, const LessonCheck& check,
                    const VerdictOptions& options) {
     const Paint paint{options.color};
-    std::ostringstream seconds;
-    seconds << std::fixed << std::setprecision(1);
     const auto folder = student_tree() / lesson.slug;
     out << paint("1", "lesson " + lesson.number + ": " + lesson.title) << "   ("
         << (student_tree_is_a_copy() ? folder.string() : fs::relative(folder, root).string()) << ")\n";
 
     if (check.state == State::not_building) {
         out << paint("31", "  your code does not build.") << " The compiler's first error:\n\n";
-        for (const auto& line : lines_of(check.build.first_error)) out << "    " << line << '\n';
+        for (const auto& line : nonempty_lines(check.build.first_error)) out << "    " << line << '\n';
         out << "\n  (the whole build log: " << fs::relative(check.build.log, root).string() << ")\n";
         return;
     }
-    seconds << check.build.time.count();
+    std::ostringstream seconds;
+    seconds << std::fixed << std::setprecision(1) << check.build.time.count();
     out << "  build: ok (" << seconds.str() << " s)\n";
 
     const auto& tests = check.tests;
-    for (std::size_t i = 0; i < tests.names.size(); ++i) {
-        const auto& result = tests.results[i];
-        if (!result) continue;
-        out << "  " << (result->passed ? paint("32", "[pass]") : paint("31", "[FAIL]")) << " " << tests.names[i] << '\n';
-    }
+    for (const auto& result : tests.results)
+        if (result) out << "  " << (result->passed ? paint("32", "[pass]") : paint("31", "[FAIL]")) << " " << result->name << '\n';
     if (tests.not_run() > 0)
         out << "  " << paint("2", "[ -- ]") << " " << tests.not_run() << " more check(s) not run"
             << (tests.interrupted ? " (interrupted)" : " (stopped at the first failure; --all runs every check)") << '\n';
 
-    const int first = tests.first_failure();
-    if (first >= 0) {
+    if (const int first = tests.first_failure(); first >= 0) {
         const auto& result = *tests.results[first];
         out << '\n' << paint("1", "The first failing check: ") << result.name << '\n';
-        if (options.verbose) {
-            for (const auto& line : lines_of(result.message)) out << "    " << line << '\n';
-        } else {
-            const auto failure = parse_failure(result.message, root);
-            if (!failure.assertion.empty()) out << "  expected:  " << failure.assertion << '\n';
-            if (!failure.expansion.empty()) out << "  but got:   " << failure.expansion << '\n';
-            if (!failure.context.empty()) out << "  what happened:\n";
-            for (const auto& line : failure.context) out << "    " << line << '\n';
-            if (failure.more > 0) out << "  (and " << failure.more << " more failed assertion(s) in this check)\n";
-            if (!failure.location.empty()) out << "  the check: " << failure.location << '\n';
-        }
+        for (const auto& line : failure_lines(result, root)) out << "  " << line << '\n';
         if (const auto pointer = lesson_pointer(root, lesson, result.name); !pointer.empty())
             out << "  read:      " << pointer << '\n';
+        if (options.verbose) {
+            out << "\n  the test program's own output:\n";
+            for (const auto& line : nonempty_lines(result.output)) out << "    " << line << '\n';
+        }
     }
 
     std::ostringstream time;

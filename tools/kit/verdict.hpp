@@ -1,5 +1,6 @@
 // The verdict of `kit verify`: which checks pass, and for the first failing one what was expected, what the
-// program did (its event lines and stderr, trimmed) and where the lesson text teaches it.
+// program did (its event lines and stderr, trimmed) and where the lesson text teaches it. Drawn from the
+// test's record (pipeline.hpp's CaseResult), never from a report's text.
 #pragma once
 
 #include "check.hpp"
@@ -11,18 +12,17 @@
 
 namespace clusterkit::kit {
 
-// One failed test case's JUnit text (see junit.hpp), taken apart.
-struct Failure {
-    std::string assertion;              // "CHECK( run.status_is_code(0) )"
-    std::string expansion;              // "false", "0 == 3"
-    std::vector<std::string> context;   // INFO() lines: the program's transcript, trimmed, and other notes
-    std::string location;               // "tests/01-fork-per-cpu/test_fork_per_cpu.cpp:43"
-    int more = 0;                       // further failed assertions in the same test case
-};
-Failure parse_failure(const std::string& text, const fs::path& root);
+// Why a test case failed, for people, in lines: the failed assertion (expected, but got), the notes and the
+// program run it is about (trimmed), further failed assertions counted, where the check is. Paths under
+// `root` are made relative. The same text for the terminal and a grade's report.
+std::vector<std::string> failure_lines(const CaseResult& result, const fs::path& root);
+
+// The program run a failed case is about: the one named by its first failure's messages, else the last one
+// started before that failure, else the longest; nullptr when the case started none.
+const record::ProgramRun* run_of_interest(const CaseResult& result);
 
 struct VerdictOptions {
-    bool verbose = false;  // the whole failure text of every failing check, untrimmed
+    bool verbose = false;  // the test program's whole output for every failing check, untrimmed
     bool color = false;
 };
 bool terminal_wants_color();

@@ -107,13 +107,7 @@ private:
 }  // namespace
 
 int command_watch(const Args& args) {
-    po::options_description options("options");
-    options.add_options()
-        ("lesson", po::value<std::string>(), "the lesson: 01, 1 or 01-fork-per-cpu (default: the first not passing)")
-        ("all", "run every check, not only up to the first failing one");
-    po::positional_options_description positional;
-    positional.add("lesson", 1);
-    const auto values = parse_args(args, "watch [NN] [--all]", options, positional);
+    const auto values = parse_args(args, "watch [NN] [--all]", lesson_check_options(), lesson_word());
 
     catch_interrupts();
     const auto root = kit_root();
@@ -131,11 +125,11 @@ int command_watch(const Args& args) {
     Watcher watcher(folder);
     std::ofstream(current_lesson_file(root)) << lesson->number << '\n';
 
-    const TestOptions test_options{.stop_at_first_failure = values.count("all") == 0};
+    const RunOptions run_options{.stop_at_first_failure = values.count("all") == 0};
     const bool color = terminal_wants_color();
     do {
         if (color) std::cout << "\033[2J\033[H";  // clear the screen, cursor home
-        const auto check = check_lesson(build, *lesson, test_options, false, true);
+        const auto check = check_lesson(build, *lesson, run_options, false, true);
         if (interrupted()) break;
         print_verdict(std::cout, root, *lesson, check, {.verbose = false, .color = color});
         std::cout << "\nkit watch: verifying lesson " << lesson->number << " again each time you save a file in "

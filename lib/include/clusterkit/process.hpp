@@ -1,15 +1,29 @@
 // Boost.Process v2, as every ClusterKit program and test includes it. Include this, not Boost's headers.
 //
-// Boost 1.81 ships Boost.Process v2 header-only; its paths are boost::filesystem (a compiled library)
-// unless BOOST_PROCESS_USE_STD_FS is defined, which the kit's CMake does for every target. In 1.81 that
-// mode forgets includes of its own (boost::optional, boost::remove_pointer, <type_traits>): they come first.
-// Never include boost/process/v2/src.hpp: it does not compile in 1.81.
+// Boost 1.81 or newer (docs/boost-process-1.81.md: what changed in 1.82, 1.86 and 1.88, and the traps):
+// - Paths are std::filesystem::path on every version: BOOST_PROCESS_USE_STD_FS, defined by the kit's CMake for
+//   every target. In 1.81 that mode forgets includes of its own (boost::optional, boost::remove_pointer,
+//   <type_traits>): they come first.
+// - Up to 1.85 Boost.Process v2 is header-only here. From 1.86 it is a compiled library (Boost::process,
+//   linked by the kit's CMake), built by default with boost::filesystem paths. What the kit's code calls in
+//   it takes no path (close_all, error categories, the environment), so it links and works either way; the few functions with a path in their signature (process_environment, and ext::exe and ext::cwd,
+//   whose path is only in the return type, so a mismatch would not even fail to link) must not be used.
+// - Never include boost/process/v2/src.hpp (1.81 to 1.85: it does not compile in 1.81; gone in 1.86)
+//   or boost/process/v2/ext/*.hpp.
+// The initializers below are checked at compile time against the launcher of the Boost found (end of file):
+// a hook whose signature the launcher does not recognise would otherwise be skipped without a word.
+// asio::detail::throw_error comes first too: Asio's headers declare it only in header-only mode, and the kit
+// compiles Asio once, in its library (BOOST_ASIO_SEPARATE_COMPILATION, lib/src/asio.cpp).
 #pragma once
 
 #ifndef BOOST_PROCESS_USE_STD_FS
 #error "BOOST_PROCESS_USE_STD_FS must be defined (target_link_libraries(... clusterkit::kit) does it)"
 #endif
 
+#include <boost/version.hpp>
+static_assert(BOOST_VERSION >= 108100, "ClusterKit needs Boost 1.81 or newer (Boost.Process v2 as in 1.81)");
+
+#include <boost/asio/detail/throw_error.hpp>
 #include <boost/optional.hpp>
 #include <boost/type_traits/remove_pointer.hpp>
 #include <type_traits>
@@ -22,45 +36,43 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <concepts>
 #include <fcntl.h>
 #include <csignal>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
-#include <sys/prctl.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
 
 namespace clusterkit {
 
-// A Boost.Process v2 initializer (lesson 03's answer, provided from lesson 04 on): the kernel sends the
-// child SIGKILL when the process that started it dies, so a primary killed with SIGKILL leaves no orphan.
-// If that process died before prctl() ran, the child's parent is already someone else: it gives up at once.
-// The signal is tied to the *thread* that forked: start workers from a thread that lives as long as the primary.
-struct DieWithParent {
-    pid_t parent = ::getpid();
-
+// A Boost.Process v2 initializer: the child leads a process group of its own, so that one kill(-pid, ...)
+// reaches it and everything it starts, and a Ctrl-C in the terminal reaches the parent only (the parent
+// decides what to stop). The kit and the tests start the programs they watch this way.
+struct OwnProcessGroup {
     template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(exit_status::failure);
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) const {
+        if (::setpgid(0, 0) != 0) return {errno, boost::system::system_category()};
         return {};
     }
 };
 
 // A Boost.Process v2 initializer: the child gets `fd` as its descriptor `target` (a pipe, a socket, a
 // listening socket). Boost's posix::bind_fd does this too, but in 1.81 its on_setup() has no return
-// statement (undefined behaviour: a garbage error code, or worse when optimised).
+// statement (undefined behaviour: a garbage error code, or worse when optimised; fixed in 1.83).
 struct BindFd {
     int target;
     int fd;
 
     template <typename Launcher>
-    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) const {
         launcher.fd_whitelist.push_back(target);  // Boost.Process closes every other descriptor in the child
         return {};
     }
     template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) const {
         // dup2 clears close-on-exec on the copy; when fd is already target, clear it by hand.
         const int result = fd == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(fd, target);
         if (result == -1) return {errno, boost::system::system_category()};
@@ -87,14 +99,14 @@ struct BindFds {
     std::vector<BindFd> fds;
 
     template <typename Launcher>
-    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const* argv) {
-        for (auto& fd : fds)
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const* argv) const {
+        for (const auto& fd : fds)
             if (auto error = fd.on_setup(launcher, exe, argv)) return error;
         return {};
     }
     template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const*& argv) {
-        for (auto& fd : fds)
+    boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const*& argv) const {
+        for (const auto& fd : fds)
             if (auto error = fd.on_exec_setup(launcher, exe, argv)) return error;
         close_unkept_descriptors(launcher.fd_whitelist);
         return {};
@@ -103,15 +115,20 @@ struct BindFds {
 
 // A Boost.Process v2 initializer: the child gets this process's environment with some variables set,
 // as Node's cluster.fork() passes NODE_UNIQUE_ID. (Boost's process_environment replaces the whole
-// environment instead, and in a 1.81 header-only build its setup function is never compiled.)
+// environment instead, and does not link in a header-only build, nor with std::filesystem paths against a
+// library built with boost::filesystem ones: docs/boost-process-1.81.md.)
 //
 //     bp::process worker(ctx, path, args, clusterkit::EnvironmentWith({{"CLUSTERKIT_WORKER_ID", "3"}}));
 class EnvironmentWith {
 public:
     explicit EnvironmentWith(const std::vector<std::pair<std::string, std::string>>& changes);
+    // A list written in place, as above. (Without it, one pair of two string literals would also read as the
+    // vector's constructor from two iterators: an ambiguous call.)
+    explicit EnvironmentWith(std::initializer_list<std::pair<std::string, std::string>> changes)
+        : EnvironmentWith(std::vector<std::pair<std::string, std::string>>(changes)) {}
 
     template <typename Launcher>
-    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) {
+    boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&, const char* const*) const {
         launcher.env = pointers_.data();
         return {};
     }
@@ -120,5 +137,29 @@ private:
     std::vector<std::string> entries_;     // "NAME=value"
     std::vector<const char*> pointers_;   // into entries_, ending in nullptr, as execve(2) wants
 };
+
+// Boost.Process's launcher calls an initializer's hook only if this very call compiles (its detection in
+// posix/default_launcher.hpp, the same from 1.81 to 1.88); otherwise it skips the hook silently. Checked here,
+// with the launcher's own path type, so that a change in a later Boost is a compile error, not a worker that
+// quietly outlives its primary.
+// The hooks are const, so that a const initializer is not skipped either.
+namespace detail {
+template <typename Init>
+concept LauncherCallsOnSetup =
+    requires(const Init& init, boost::process::v2::posix::default_launcher& launcher,
+             const boost::process::v2::filesystem::path& exe, const char* const*& argv) {
+        { init.on_setup(launcher, exe, argv) } -> std::convertible_to<boost::system::error_code>;
+    };
+template <typename Init>
+concept LauncherCallsOnExecSetup =
+    requires(const Init& init, boost::process::v2::posix::default_launcher& launcher,
+             const boost::process::v2::filesystem::path& exe, const char* const*& argv) {
+        { init.on_exec_setup(launcher, exe, argv) } -> std::convertible_to<boost::system::error_code>;
+    };
+}  // namespace detail
+
+static_assert(detail::LauncherCallsOnSetup<BindFd> && detail::LauncherCallsOnExecSetup<BindFd>);
+static_assert(detail::LauncherCallsOnSetup<BindFds> && detail::LauncherCallsOnExecSetup<BindFds>);
+static_assert(detail::LauncherCallsOnSetup<EnvironmentWith>);
 
 }  // namespace clusterkit

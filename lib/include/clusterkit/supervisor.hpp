@@ -1,5 +1,9 @@
-// A supervisor, a primary that keeps N workers alive: lesson 03's answer, provided to the lessons after it
-// (lesson 03's students write their own in solutions/03-exit-handling/supervisor.hpp; this is the same design).
+// A supervisor, a primary that keeps N workers alive, and DieWithParent: lesson 03 writes them. This header is
+// the kit's; its one implementation is lesson 03's supervisor.cpp of the tree being built (your own, in
+// starter/ or your copy; the reference in solutions/), compiled into the library clusterkit::supervisor, which
+// every program that includes this header links (cmake/ClusterKit.cmake). So the lessons after 03 run on the
+// supervisor you wrote, and no file handed to students holds lesson 03's answer. A tree without lesson 03
+// (a grader's copy of one lesson) gets the reference's, or the starter's where there is no reference.
 //
 // Node's cluster.on('exit', () => cluster.fork()) in C++: every worker is watched with Asio, so deaths are
 // noticed (and reaped) the moment they happen, in any order, however many at once. A dead worker is
@@ -30,10 +34,28 @@
 #include <memory>
 #include <string>
 #include <sys/types.h>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
 namespace clusterkit {
+
+// A Boost.Process v2 initializer: the kernel sends the child SIGKILL when the process that started it dies,
+// so a primary killed with SIGKILL leaves no orphan. If that process died before the child could ask, the
+// child's parent is already someone else: the child gives up at once. The signal is tied to the *thread*
+// that forked: start workers from a thread that lives as long as the primary.
+struct DieWithParent {
+    pid_t parent = ::getpid();
+
+    // Run in the child between fork and exec: only async-signal-safe calls (lesson 03 writes it).
+    boost::system::error_code in_child() const;
+
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) const {
+        return in_child();
+    }
+};
+static_assert(detail::LauncherCallsOnExecSetup<DieWithParent>);  // see process.hpp
 
 // At most max_restarts restarts within any window of `within`: Erlang/OTP's MaxR and MaxT.
 class RestartBudget {

@@ -1,0 +1,137 @@
+// raw-pipe: the physical limit for bench/messages. The same two measurements as bench-messages (lesson 05's
+// channel) and node-ipc.js (Node's cluster IPC), over the same two pipes, with nothing else: no framing, no
+// JSON, no event loop, blocking read(2) and write(2). Whatever a message channel adds costs time on top of this.
+//
+//     raw-pipe [--round-trips N] [--big-messages M] [--worker-cpu C]     (bench/messages/run runs it)
+//
+// A small message is 24 bytes (as long as {"type":"ping","n":1234} and its newline); a big one 1 MiB. One
+// message in flight at a time: the primary writes it whole, the worker reads it whole and writes it back whole.
+// --worker-cpu C: the worker runs on CPU C only (the primary on whatever `taskset` gave it).
+// Prints one event line: `bench impl=raw round_trips_per_s=R mib_per_s=B`.
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sched.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void fail(const char* what) {
+    std::fprintf(stderr, "raw-pipe: error: %s: %s\n", what, std::strerror(errno));
+    std::exit(1);
+}
+
+// Reads exactly `size` bytes; false at end-of-file.
+bool read_whole(int fd, char* data, std::size_t size) {
+    while (size > 0) {
+        const ssize_t got = ::read(fd, data, size);
+        if (got == 0) return false;
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            fail("read");
+        }
+        data += got;
+        size -= static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
+void write_whole(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+        const ssize_t put = ::write(fd, data, size);
+        if (put < 0) {
+            if (errno == EINTR) continue;
+            fail("write");
+        }
+        data += put;
+        size -= static_cast<std::size_t>(put);
+    }
+}
+
+void pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (::sched_setaffinity(0, sizeof set, &set) != 0) fail("sched_setaffinity");
+}
+
+// The worker: reads a size (the first 8 bytes the primary sends, once per measurement), then echoes messages
+// of that size until the primary closes its pipe.
+void echo(int in, int out) {
+    std::size_t size = 0;
+    std::vector<char> message;
+    while (read_whole(in, reinterpret_cast<char*>(&size), sizeof size)) {
+        message.resize(size);
+        std::size_t count = 0;
+        if (!read_whole(in, reinterpret_cast<char*>(&count), sizeof count)) fail("the primary stopped early");
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!read_whole(in, message.data(), size)) fail("the primary stopped early");
+            write_whole(out, message.data(), size);
+        }
+    }
+}
+
+// `count` round trips of `size` bytes; returns the seconds they took.
+double measure(int to_worker, int from_worker, std::size_t size, std::size_t count) {
+    std::vector<char> message(size, 'x');
+    write_whole(to_worker, reinterpret_cast<const char*>(&size), sizeof size);
+    write_whole(to_worker, reinterpret_cast<const char*>(&count), sizeof count);
+    const auto begin = Clock::now();
+    for (std::size_t i = 0; i < count; ++i) {
+        message[0] = static_cast<char>('a' + i % 26);
+        write_whole(to_worker, message.data(), size);
+        if (!read_whole(from_worker, message.data(), size)) fail("the worker stopped early");
+        if (message[0] != static_cast<char>('a' + i % 26)) fail("the echo differs");
+    }
+    return std::chrono::duration<double>(Clock::now() - begin).count();
+}
+
+long option(int argc, char* argv[], const std::string& name, long fallback) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (argv[i] == name) return std::strtol(argv[i + 1], nullptr, 10);
+    return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    const long round_trips = option(argc, argv, "--round-trips", 20000);
+    const long big_messages = option(argc, argv, "--big-messages", 200);
+    const long worker_cpu = option(argc, argv, "--worker-cpu", -1);
+    if (round_trips < 1 || big_messages < 1) {
+        std::fprintf(stderr, "raw-pipe: error: --round-trips and --big-messages want a whole number >= 1\n");
+        return 2;
+    }
+    int to_worker[2], from_worker[2];
+    if (::pipe(to_worker) != 0 || ::pipe(from_worker) != 0) fail("pipe");
+    const pid_t worker = ::fork();
+    if (worker < 0) fail("fork");
+    if (worker == 0) {
+        ::close(to_worker[1]);
+        ::close(from_worker[0]);
+        if (worker_cpu >= 0) pin_to(static_cast<int>(worker_cpu));
+        echo(to_worker[0], from_worker[1]);
+        ::_exit(0);
+    }
+    ::close(to_worker[0]);
+    ::close(from_worker[1]);
+    measure(to_worker[1], from_worker[0], 24, 200);  // warm up
+    const double small_s = measure(to_worker[1], from_worker[0], 24, static_cast<std::size_t>(round_trips));
+    const double big_s = measure(to_worker[1], from_worker[0], 1024 * 1024, static_cast<std::size_t>(big_messages));
+    ::close(to_worker[1]);
+    int status = 0;
+    if (::waitpid(worker, &status, 0) != worker || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::fprintf(stderr, "raw-pipe: error: the worker failed\n");
+        return 1;
+    }
+    std::printf("bench impl=raw round_trips_per_s=%lld mib_per_s=%lld\n", static_cast<long long>(round_trips / small_s),
+                static_cast<long long>(2.0 * big_messages / big_s));
+    return 0;
+}

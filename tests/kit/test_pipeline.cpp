@@ -1,0 +1,182 @@
+// The pipeline of `kit verify` (tools/kit/pipeline.hpp): a test binary's cases listed and run one by one,
+// what the kit's listener recorded read back into CaseResults, and the verdict drawn from them. The test
+// binary is kit-record-sample (record_sample.cpp), whose cases fail on purpose, one way each.
+#include "catch.hpp"
+
+#include "junit.hpp"
+#include "pipeline.hpp"
+#include "record.hpp"
+#include "repo.hpp"
+#include "verdict.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+using namespace clusterkit::kit;
+namespace record = clusterkit::record;
+
+namespace {
+
+// Every case of the sample binary, run once by the plain runner (as `kit verify --all` does), by name.
+const std::map<std::string, CaseResult>& sample() {
+    static const auto results = [] {
+        PlainRunner runner;
+        const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-" + std::to_string(::getpid()));
+        const auto run = run_test_cases(KIT_RECORD_SAMPLE, work, runner, {.stop_at_first_failure = false});
+        fs::remove_all(work);
+        std::map<std::string, CaseResult> by_name;
+        for (const auto& result : run.results)
+            if (result) by_name.emplace(result->name, *result);
+        return by_name;
+    }();
+    return results;
+}
+
+const CaseResult& sample(const std::string& name) {
+    const auto found = sample().find(name);
+    REQUIRE(found != sample().end());
+    return found->second;
+}
+
+bool has_line(const std::vector<std::string>& lines, const std::string& line) {
+    return std::ranges::find(lines, line) != lines.end();
+}
+
+}  // namespace
+
+TEST_CASE("a test binary's cases are listed in order and each one is run", "[kit][pipeline]") {
+    const auto names = test_case_names(KIT_RECORD_SAMPLE);
+    REQUIRE(names.size() == 5);
+    CHECK(names.front() == "a check that passes");
+    CHECK(sample().size() == 5);
+    CHECK(sample("a check that passes").passed);
+    CHECK(sample("a check that passes").problems.empty());
+}
+
+TEST_CASE("a failed check is recorded with its macro, expression, expansion, place and notes", "[kit][pipeline]") {
+    const auto& result = sample("a failed check names its expression, its expansion and the program run");
+    CHECK_FALSE(result.passed);
+    CHECK(result.problems.empty());
+    REQUIRE(result.record.failures.size() == 2);
+    const auto& failure = result.record.failures.front();
+    CHECK(failure.macro == "CHECK");
+    CHECK(failure.expression == "run.status_is_code(0)");
+    CHECK(failure.expansion == "false");
+    CHECK(failure.file.ends_with("tests/kit/record_sample.cpp"));
+    CHECK(failure.line == 19);
+    REQUIRE(failure.messages.size() == 1);
+    // The transcript in the message is not repeated: the message names the run it came from.
+    CHECK(failure.messages.front().run == 1);
+    CHECK(failure.messages.front().text == "the child, with its transcript:\n");
+    CHECK(result.record.failures[1].expansion == "4 == 99");
+}
+
+TEST_CASE("a program run is recorded with its command, timed stdout lines, stderr and how it ended",
+          "[kit][pipeline]") {
+    const auto& result = sample("a failed check names its expression, its expansion and the program run");
+    REQUIRE(result.record.runs.size() == 1);
+    const auto& run = result.record.runs.front();
+    CHECK(run.number == 1);
+    CHECK(run.command == "clusterkit-test-child print-args exit-code 3");
+    CHECK(run.pid > 0);
+    CHECK(run.ended == "exited with code 3");
+    REQUIRE(run.lines.size() == 4);
+    CHECK(run.lines.front().text.starts_with("child id=0 pid="));
+    CHECK(run.lines.back().text == "arg[3]=3");
+    CHECK(run.lines.front().ms >= 0);
+    CHECK(run.lines.back().ms >= run.lines.front().ms);
+    CHECK(run.stderr_text.empty());
+}
+
+TEST_CASE("the verdict shows what was expected, what came, the program's output and where the check is",
+          "[kit][verdict]") {
+    const auto& result = sample("a failed check names its expression, its expansion and the program run");
+    const auto lines = failure_lines(result, fs::path(KIT_TEST_DATA).parent_path().parent_path());
+    CHECK(lines.at(0) == "expected:  CHECK( run.status_is_code(0) )");
+    CHECK(lines.at(1) == "but got:   false");
+    CHECK(has_line(lines, "note: the child, with its transcript:"));
+    CHECK(has_line(lines, "  stdout:"));
+    CHECK(has_line(lines, "    arg[3]=3"));
+    CHECK(has_line(lines, "  stderr: (nothing)"));
+    CHECK(has_line(lines, "(and 1 more failed assertion(s) in this check)"));
+    CHECK(lines.back() == "the check: tests/kit/record_sample.cpp:19");
+    CHECK(std::ranges::count_if(lines, [](const auto& line) { return line.starts_with("your program: "); }) == 1);
+}
+
+TEST_CASE("a failure in a section names the section and the captured values", "[kit][pipeline]") {
+    const auto& result = sample("a failure inside a section names the section");
+    REQUIRE(result.record.failures.size() == 1);
+    const auto& failure = result.record.failures.front();
+    CHECK(failure.macro == "REQUIRE");
+    CHECK(failure.expansion == "2 == 3");
+    CHECK(failure.sections == std::vector<std::string>{"the inner part"});
+    REQUIRE(failure.messages.size() == 1);
+    CHECK(failure.messages.front().text == "workers := 2");
+    CHECK(has_line(failure_lines(result, "/"), "in:        the inner part"));
+}
+
+TEST_CASE("an exception that escapes a test is a failure with its message", "[kit][pipeline]") {
+    const auto& result = sample("an exception escapes the test");
+    CHECK_FALSE(result.passed);
+    REQUIRE(result.record.failures.size() == 1);
+    CHECK(result.record.failures.front().message == "boom");
+    CHECK(failure_lines(result, "/").front().ends_with(": boom"));
+}
+
+TEST_CASE("a test binary that dies in the middle of a case is a failure that says so", "[kit][pipeline]") {
+    const auto& result = sample("the test binary is killed in the middle of the test");
+    CHECK_FALSE(result.passed);
+    CHECK_FALSE(result.record.ended);
+    REQUIRE_FALSE(result.problems.empty());
+    CHECK(result.problems.front() ==
+          "the test program itself ended badly (killed by SIGKILL) in the middle of the test");
+}
+
+TEST_CASE("a run without a record, or with another case's, is a failure that says why", "[kit][pipeline]") {
+    RunnerResult crashed{.status = clusterkit::WaitStatus{.killed_by_signal = true, .signal = 11}};
+    CHECK(read_case("x", crashed).problems.front() == "the test program itself ended badly (killed by SIGSEGV)");
+    RunnerResult none{.status = clusterkit::WaitStatus{.code = 2}, .record = "{\"record\":\"case\",\"name\":\"y\"}\n"};
+    CHECK(read_case("x", none).problems.front() == "the test program ran no test case named \"x\" (exited with code 2)");
+    RunnerResult unstarted{.start_error = "No such file or directory"};
+    CHECK_FALSE(read_case("x", unstarted).passed);
+}
+
+TEST_CASE("a record cut short reads back as far as it goes", "[kit][pipeline]") {
+    const std::string text = "{\"record\":\"case\",\"name\":\"a\"}\n"
+                             "{\"record\":\"end\",\"name\":\"a\",\"passed\":true,\"seconds\":0.5}\n"
+                             "{\"record\":\"case\",\"name\":\"b\"}\n"
+                             "{\"record\":\"failure\",\"macro\":\"CHECK\",\"expression\":\"x\",\"expansion\":\"0\",\"li";
+    const auto cases = record::read_records(text);
+    REQUIRE(cases.size() == 2);
+    CHECK(cases[0].ended);
+    CHECK(cases[0].passed);
+    CHECK(cases[0].seconds == Approx(0.5));
+    CHECK_FALSE(cases[1].ended);
+    CHECK(cases[1].failures.empty());
+    const RunnerResult passed_but_crashed{.status = clusterkit::WaitStatus{.killed_by_signal = true, .signal = 6},
+                                          .record = text};
+    const auto result = read_case("a", passed_but_crashed);
+    CHECK_FALSE(result.passed);
+    CHECK(result.problems == std::vector<std::string>{"the test passed, but the test program then killed by SIGABRT"});
+}
+
+TEST_CASE("a test spec selects exactly one test case, whatever its characters", "[kit][pipeline]") {
+    CHECK(exact_test_spec("a, b [c] *d* ~e \"f\" \\g") == "a\\, b \\[c\\] \\*d\\* \\~e \\\"f\\\" \\\\g");
+}
+
+TEST_CASE("a Catch2 JUnit report reads back as one result per test case (kit grade)", "[kit][junit]") {
+    const auto results = parse_junit_file(KIT_TEST_DATA "/catch2-junit.xml");
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].name == "under a one-CPU affinity mask the primary starts one worker");
+    CHECK_FALSE(results[0].passed);
+    std::istringstream half("<?xml version=\"1.0\"?>\n<testsuites>\n  <testsuite name=\"test01\">\n    <testcase name=\"x\"");
+    CHECK_THROWS_AS(parse_junit(half), JunitError);
+}
+
+TEST_CASE("a lesson heading becomes GitHub's anchor", "[kit][verdict]") {
+    CHECK(github_anchor("Why one worker per CPU") == "why-one-worker-per-cpu");
+    CHECK(github_anchor("Reaping, and `EINTR`") == "reaping-and-eintr");
+    CHECK(github_anchor("  fork() and exec()  ") == "fork-and-exec");
+}

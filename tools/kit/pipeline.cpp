@@ -1,0 +1,173 @@
+// The one way the kit runs a lesson's tests. See pipeline.hpp.
+#include "pipeline.hpp"
+
+#include "build.hpp"
+
+#include <clusterkit/errors.hpp>
+#include <clusterkit/fd.hpp>
+#include <clusterkit/process.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <fcntl.h>
+#include <sstream>
+#include <thread>
+
+namespace clusterkit::kit {
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+bool exited_zero(const std::optional<WaitStatus>& status) {
+    return status && !status->killed_by_signal && status->code == 0;
+}
+
+// Why a case whose record is missing or cut short failed.
+std::string ended_badly(const std::string& name, const RunnerResult& ran, bool began) {
+    const std::string how = ran.status ? ran.status->describe() : "it did not start";
+    if (!began && ran.status && !ran.status->killed_by_signal)
+        return "the test program ran no test case named \"" + name + "\" (" + how + ")";
+    return "the test program itself ended badly (" + how + ")" + (began ? " in the middle of the test" : "");
+}
+
+}  // namespace
+
+std::vector<std::string> test_case_names(const fs::path& binary) {
+    // Catch2 2 exits with the number of test cases it listed, not 0.
+    auto names = nonempty_lines(run_for_output({binary, {"--list-test-names-only"}}, true));
+    if (names.empty()) throw std::runtime_error(binary.string() + " --list-test-names-only listed no test case");
+    return names;
+}
+
+std::string exact_test_spec(const std::string& name) {
+    std::string spec;
+    for (char c : name) {
+        if (std::string_view(",[]*~\"\\").find(c) != std::string_view::npos) spec += '\\';
+        spec += c;
+    }
+    return spec;
+}
+
+RunnerResult PlainRunner::run(const CaseRun& run) {
+    RunnerResult result;
+    const auto record_file = run.work / "record.jsonl";
+    const auto log = run.work / "output.log";
+    fs::remove(record_file);
+    const UniqueFd output(::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    auto environment = run.environment;
+    environment.emplace_back(record::file_variable, record_file.string());
+
+    asio::io_context context;  // one per run: runs may go on in several threads at once
+    const auto start = Clock::now();
+    try {
+        bp::process test(context, run.binary, {exact_test_spec(run.name)},
+                         bp::process_stdio{nullptr, output.get(), output.get()}, EnvironmentWith(environment),
+                         OwnProcessGroup{});
+        const pid_t group = test.id();
+        asio::steady_timer deadline(context, deadline_);
+        deadline.async_wait([&](boost::system::error_code cancelled) {
+            if (cancelled || group <= 1) return;
+            result.timed_out = true;
+            ::kill(-group, SIGKILL);  // the group it leads (checked > 1)
+        });
+        test.async_wait([&](boost::system::error_code, int) {
+            deadline.cancel();
+            result.status = WaitStatus::from_raw(test.native_exit_code());
+        });
+        context.run();
+    } catch (const std::exception& error) {
+        result.start_error = error.what();
+    }
+    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (result.timed_out)
+        result.problems.push_back("stopped at the " + std::to_string(deadline_.count()) +
+                                  " s deadline: the test or the program under test hung");
+    if (fs::exists(record_file)) result.record = read_file(record_file);
+    result.output = last_lines(log, 200);
+    return result;
+}
+
+CaseResult read_case(const std::string& name, const RunnerResult& ran) {
+    CaseResult result{.name = name, .seconds = ran.seconds, .problems = ran.problems, .output = ran.output};
+    if (!ran.status) {
+        result.problems.insert(result.problems.begin(), "the test program could not start: " + ran.start_error);
+        return result;
+    }
+    const auto cases = record::read_records(ran.record);
+    const auto found = std::find_if(cases.begin(), cases.end(), [&](const auto& one) { return one.name == name; });
+    if (found != cases.end()) result.record = *found;
+    const bool began = found != cases.end();
+    if (!began || !found->ended) {
+        result.problems.insert(result.problems.begin(), ended_badly(name, ran, began));
+    } else if (found->passed && !exited_zero(ran.status)) {
+        result.problems.push_back("the test passed, but the test program then " + ran.status->describe());
+    }
+    result.passed = began && found->ended && found->passed && result.problems.empty();
+    if (began && found->ended) result.seconds = found->seconds;
+    return result;
+}
+
+int CasesRun::passed() const {
+    return static_cast<int>(std::ranges::count_if(results, [](const auto& r) { return r && r->passed; }));
+}
+int CasesRun::failed() const {
+    return static_cast<int>(std::ranges::count_if(results, [](const auto& r) { return r && !r->passed; }));
+}
+int CasesRun::not_run() const {
+    return static_cast<int>(std::ranges::count_if(results, [](const auto& r) { return !r; }));
+}
+int CasesRun::first_failure() const {
+    for (std::size_t i = 0; i < results.size(); ++i)
+        if (results[i] && !results[i]->passed) return static_cast<int>(i);
+    return -1;
+}
+
+CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options) {
+    fs::remove_all(work);
+    CasesRun run;
+    const auto start = Clock::now();
+    run.names = test_case_names(binary);
+    run.results.resize(run.names.size());
+
+    // Each case runs in a thread of its own (a runner blocks until its test ends); the results come back to
+    // this thread through the kit's event loop, which also notices a Ctrl-C. A Ctrl-C only stops new cases
+    // from starting: each running one ends within the tests' own deadlines.
+    auto& context = kit_context();
+    const auto keep_waiting = asio::make_work_guard(context);
+    std::size_t next = 0;
+    int running = 0;
+    bool failed = false;
+    auto may_start = [&] {
+        return next < run.names.size() && !interrupted() && !(options.stop_at_first_failure && failed);
+    };
+    std::vector<std::jthread> threads;
+    while (may_start() || running > 0) {
+        while (may_start() && running < std::max(1, options.parallel)) {
+            const std::size_t index = next++;
+            ++running;
+            CaseRun one{binary, run.names[index], {}, work / ("case" + std::to_string(index))};
+            fs::create_directories(one.work);
+            threads.emplace_back([&, index, one] {
+                auto ran = runner.run(one);
+                asio::post(context, [&, index, ran = std::move(ran)] {
+                    run.results[index] = read_case(run.names[index], ran);
+                    failed = failed || !run.results[index]->passed;
+                    --running;
+                });
+            });
+        }
+        if (context.stopped()) context.restart();
+        context.run_one();
+    }
+    run.interrupted = interrupted();
+    run.time = Clock::now() - start;
+    return run;
+}
+
+}  // namespace clusterkit::kit

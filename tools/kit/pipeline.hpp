@@ -1,0 +1,104 @@
+// The one way the kit runs a lesson's tests: list the test cases of a test binary, run each on its own with
+// a runner, and read what the test recorded (tests/support/record.hpp) into one result type, CaseResult.
+// `kit verify`, `watch` and `list` use it; every view (the verdict, the timeline, a grade) is drawn from
+// CaseResult. The runner is the one part that changes: a plain child process here, the grader's sandbox
+// (sandbox.hpp) when it plugs in.
+#pragma once
+
+#include "exec.hpp"
+#include "record.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clusterkit::kit {
+
+namespace fs = std::filesystem;
+
+// The test case names of a Catch2 test binary (2.13, or 3.x through tests/support/main.cpp's mapping of
+// --list-test-names-only), in the binary's order. Throws std::runtime_error when it lists none.
+std::vector<std::string> test_case_names(const fs::path& binary);
+
+// The Catch2 test spec that selects exactly the test case `name`: its special characters escaped (a comma
+// would otherwise separate two specs, a '[' start a tag, a '*' match anything).
+std::string exact_test_spec(const std::string& name);
+
+// One test case to run: the test binary, told to run only that case.
+struct CaseRun {
+    fs::path binary;
+    std::string name;
+    Environment environment{};  // added to what the runner sets itself
+    fs::path work{};            // a folder of this run's own, for its files
+};
+
+// What the runner saw. The test's record is its own data; `problems` is what the runner found wrong around
+// it (the deadline, processes or objects left behind).
+struct RunnerResult {
+    std::optional<WaitStatus> status{}; // how the test binary ended; std::nullopt: it did not start
+    std::string start_error{};
+    bool timed_out = false;
+    std::string record{};               // the text of the record file (CLUSTERKIT_RESULT_FILE); "" if none
+    std::string output{};               // the test binary's own stdout and stderr (Catch2's report), its end
+    std::vector<std::string> problems{};
+    double seconds = 0;
+};
+
+class TestRunner {
+public:
+    virtual ~TestRunner() = default;
+    // Runs one test case to its end, with CLUSTERKIT_RESULT_FILE naming a file the test may write. Called
+    // from several threads at once when cases run in parallel.
+    virtual RunnerResult run(const CaseRun& run) = 0;
+};
+
+// The test binary as a plain child of the kit, in a process group of its own (a Ctrl-C reaches the kit,
+// which lets a running test end its own programs), killed with its group at the deadline.
+class PlainRunner : public TestRunner {
+public:
+    explicit PlainRunner(std::chrono::seconds deadline = std::chrono::seconds(120)) : deadline_(deadline) {}
+    RunnerResult run(const CaseRun& run) override;
+
+private:
+    std::chrono::seconds deadline_;
+};
+
+// The result of one test case: what every view of it is drawn from.
+struct CaseResult {
+    std::string name;
+    bool passed = false;
+    double seconds = 0;
+    record::CaseRecord record{};        // the failed assertions and the program runs, as the test recorded them
+    std::vector<std::string> problems{};// why it failed besides its assertions: the test program ended badly, ...
+    std::string output{};               // the test binary's own output, for --verbose
+};
+
+// Reads a run's record for the case `name`. A case with no record, or one cut short, failed: "the test
+// program itself ended badly (<how>)".
+CaseResult read_case(const std::string& name, const RunnerResult& ran);
+
+struct RunOptions {
+    bool stop_at_first_failure = true;  // rustlings' way: the loop stays short
+    int parallel = 2;
+};
+
+// Every test case of a binary, in order, with the results of those that ran.
+struct CasesRun {
+    std::vector<std::string> names;
+    std::vector<std::optional<CaseResult>> results;  // per name; std::nullopt: not run
+    bool interrupted = false;                        // Ctrl-C: no more cases were started
+    std::chrono::duration<double> time{};
+
+    int passed() const;
+    int failed() const;
+    int not_run() const;
+    int first_failure() const;  // the index of the first failing case in order, or -1
+};
+
+// Runs each test case of `binary` on its own with `runner`, `parallel` at a time, in order; `work` holds
+// one folder per case. With stop_at_first_failure, no case starts after one has failed.
+CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options);
+
+}  // namespace clusterkit::kit
