@@ -152,7 +152,7 @@ TEST_CASE("GET / answers 200 with the seed's page as text/html and the worker's 
     stop_cleanly(server);
 }
 
-TEST_CASE("an unknown path is 404 and a method other than GET is 405 with Allow: GET", "[06][http]") {
+TEST_CASE("an unknown path is 404 and a method other than GET or HEAD is 405 with an Allow header naming both", "[06][http]") {
     Server server(1);
     HttpClient client(server.port);
     SECTION("404") {
@@ -166,11 +166,33 @@ TEST_CASE("an unknown path is 404 and a method other than GET is 405 with Allow:
             const auto response = client.request(method, "/");
             INFO(method << ": " << response.describe());
             CHECK(response.status == 405);
-            CHECK(response.header("Allow") == "GET");
+            CHECK(response.header("Allow") == "GET, HEAD");
             CHECK(response.worker_pid() == server.workers.at(1));
         }
     }
     // Neither answer ends the connection.
+    check_greeting(client.request("GET", "/"));
+    stop_cleanly(server);
+}
+
+TEST_CASE("HEAD is answered like GET without the body: the same headers and Content-Length", "[06][http]") {
+    Server server(1);
+    HttpClient client(server.port);
+    const auto get = client.request("GET", "/");
+    const auto head = client.request("HEAD", "/");
+    INFO(server.program.transcript() << head.describe());
+    CHECK(head.status == 200);
+    CHECK(head.header("Content-Type") == get.header("Content-Type"));
+    CHECK(head.header("Content-Length") == std::to_string(greeting.size()));
+    CHECK(head.worker_pid() == server.workers.at(1));
+    CHECK(head.keep_alive);
+    // The next answer on this connection is read from its first byte: no body followed HEAD's headers.
+    check_greeting(client.request("GET", "/"));
+    const auto work = client.request("HEAD", "/work?ms=0");
+    CHECK(work.status == 200);
+    CHECK(work.header("Content-Length") == std::to_string(std::string_view("worked ms=0\n").size()));
+    const auto missing = client.request("HEAD", "/no/such/page");
+    CHECK(missing.status == 404);
     check_greeting(client.request("GET", "/"));
     stop_cleanly(server);
 }

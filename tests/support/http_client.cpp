@@ -21,6 +21,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <deque>
 #include <sstream>
 #include <sys/socket.h>
 
@@ -65,6 +66,7 @@ struct HttpClient::Impl {
     beast::flat_buffer buffer;
     std::chrono::milliseconds deadline;
     std::string where;
+    std::deque<bool> heads;  // per request sent and not yet answered: was it HEAD (an answer without a body)?
 
     // Runs the one operation that was just started until it completes.
     void run() {
@@ -102,6 +104,7 @@ void HttpClient::send_request(std::string_view method, std::string_view target, 
     std::ostringstream bytes;
     bytes << request;
     send_raw(bytes.str());
+    impl_->heads.push_back(method == "HEAD");
 }
 
 void HttpClient::send_raw(std::string_view bytes) {
@@ -117,6 +120,10 @@ HttpResponse HttpClient::read_response() {
     auto& impl = *impl_;
     http::response_parser<http::string_body> parser;
     parser.body_limit(1 << 20);
+    if (!impl.heads.empty()) {
+        parser.skip(impl.heads.front());  // the answer to HEAD has Content-Length but no body (RFC 9110, 9.3.2)
+        impl.heads.pop_front();
+    }
     error_code result;
     impl.stream.expires_after(impl.deadline);
     http::async_read(impl.stream, impl.buffer, parser, [&](error_code error, std::size_t) { result = error; });
