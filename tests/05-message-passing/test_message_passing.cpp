@@ -138,9 +138,10 @@ std::vector<Event> events_of(const Program& program) {
 }
 
 // Stops the program with SIGTERM and waits for it to end and for its output.
-std::optional<clusterkit::WaitStatus> stop_and_wait(Program& program) {
+std::optional<clusterkit::WaitStatus> stop_and_wait(Program& program,
+                                                    std::chrono::milliseconds deadline = default_deadline) {
     program.send_signal(SIGTERM);
-    const auto status = program.wait_exit();
+    const auto status = program.wait_exit(deadline);
     program.read_to_end();
     return status;
 }
@@ -515,8 +516,9 @@ TEST_CASE("a worker that ignores the shutdown message is killed with SIGKILL aft
 
 TEST_CASE("SIGTERM to the primary shuts every worker down with code 0, and the primary exits 0", "[05][shutdown]") {
     // Long tasks; the SIGTERM comes once both workers are computing theirs, so the shutdown message is the only
-    // one on its way to them (not one that happens to arrive in the same read as a task: another test's).
-    Program primary("lesson05", {.args = args(2, 1000, 2'000'000)});
+    // one on its way to them (not one that happens to arrive in the same read as a task: another test's). The
+    // grace is long: a task of 2,000,000 numbers may take seconds on a busy machine, and no worker is to be killed.
+    Program primary("lesson05", {.args = args(2, 1000, 2'000'000, {"--grace-ms", "60000"})});
     for (int i = 0; i < 2; ++i) {
         const auto online = primary.wait_for_event("online");
         INFO(primary.transcript());
@@ -526,7 +528,7 @@ TEST_CASE("SIGTERM to the primary shuts every worker down with code 0, and the p
         REQUIRE(look_until([&] { return cpu_time_ns(pid) - started >= 20'000'000 || process_state(pid) == '\0'; },
                            default_deadline));
     }
-    const auto status = stop_and_wait(primary);
+    const auto status = stop_and_wait(primary, 60s);
     INFO(primary.transcript());
     REQUIRE(status.has_value());
     CHECK(status->describe() == "exited with code 0");

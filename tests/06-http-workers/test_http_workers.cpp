@@ -422,7 +422,7 @@ TEST_CASE("GET /work?ms=60000, the upper end, is worked on, and a worker still b
 
 TEST_CASE("a worker answers its other connections while /work runs: the work goes in slices", "[06][event-loop]") {
     Server server(1);
-    HttpClient working(server.port);
+    HttpClient working(server.port, "127.0.0.1", 30s);  // 600 ms of CPU take longer on a busy machine
     HttpClient other(server.port);
     check_greeting(working.request("GET", "/"));
     check_greeting(other.request("GET", "/"));
@@ -512,7 +512,7 @@ TEST_CASE("during a drain a new connection is refused at once: the primary and t
     Server server(1, {"--grace-ms", "30000"});
     HttpClient idle(server.port);
     check_greeting(idle.request("GET", "/"));
-    HttpClient slow(server.port);
+    HttpClient slow(server.port, "127.0.0.1", 30s);  // 1000 ms of CPU take longer on a busy machine
     check_greeting(slow.request("GET", "/"));
     // The request and the SIGTERM reach the stopped worker: when it goes on, it has both to handle.
     const pid_t worker = server.workers.at(1);
