@@ -577,9 +577,9 @@ TEST_CASE("a worker that reads shutdown while its 1 MiB result is still being wr
 TEST_CASE("a frame queued behind one that is partly written goes out after it, never inside it", "[05][framing]") {
     // Worker 1 reads nothing until SIGUSR1: the primary's 1 MiB task to it stays partly written. The shutdown of a
     // SIGTERM must then wait behind it. Worker 2 reads as usual: once it has its shutdown, the primary has
-    // queued worker 1's too.
-    Program primary("lesson05", with_child(args(2, 4, 1000, {"--echo-bytes", std::to_string(mib)}), "normal",
-                                           {{1, "slow-reader"}}));
+    // queued worker 1's too. 1 MiB each way per task takes a while on a busy machine: long waits and grace.
+    Program primary("lesson05", with_child(args(2, 4, 1000, {"--echo-bytes", std::to_string(mib), "--grace-ms", "60000"}),
+                                           "normal", {{1, "slow-reader"}}));
     std::map<long long, long long> pids;  // by id
     for (int i = 0; i < 2; ++i) {
         const auto online = primary.wait_for_event("online");
@@ -589,13 +589,13 @@ TEST_CASE("a frame queued behind one that is partly written goes out after it, n
     }
     primary.send_signal(SIGTERM);
     for (;;) {
-        const auto got = primary.wait_for_event("child-got");
+        const auto got = primary.wait_for_event("child-got", 30s);
         INFO(primary.transcript());
         REQUIRE(got.has_value());
         if (got->number("pid") == pids[2] && got->text("type") == "shutdown") break;
     }
     REQUIRE(signal_descendant(static_cast<pid_t>(pids[1]), SIGUSR1));
-    const auto status = primary.wait_exit();
+    const auto status = primary.wait_exit(60s);
     primary.read_to_end();
     INFO(primary.transcript());
     REQUIRE(status.has_value());
