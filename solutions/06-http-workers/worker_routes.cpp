@@ -19,6 +19,7 @@ Response text_response(http::status status, std::string_view content_type, std::
     Response response(status, 11);
     response.set(http::field::content_type, content_type);
     response.body() = std::string(body);
+    response.prepare_payload();  // Content-Length, from the body
     return response;
 }
 
@@ -41,6 +42,19 @@ std::string_view query_value(std::string_view query, std::string_view name) {
     return {};
 }
 
+bool is_page(std::string_view path) { return path == "/"sv || path == "/work"sv; }
+
+// What GET answers: the seed's page, /work after its CPU work, or 404.
+Answer answer_get(std::string_view path, std::string_view query) {
+    if (!is_page(path)) return {error_response(http::status::not_found, "no such page")};
+    if (path == "/"sv) return {text_response(http::status::ok, "text/html; charset=utf-8", greeting)};
+    const auto ms = clusterkit::parse_whole_number(query_value(query, "ms"));
+    if (!ms || *ms < 0 || *ms > max_work.count())
+        return {error_response(http::status::bad_request, "/work wants ?ms=M, M from 0 to 60000")};
+    return {text_response(http::status::ok, "text/plain; charset=utf-8", "worked ms=" + std::to_string(*ms) + "\n"),
+            std::chrono::milliseconds(*ms)};
+}
+
 std::chrono::nanoseconds thread_cpu_time() {
     timespec now{};
     ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
@@ -52,19 +66,15 @@ std::chrono::nanoseconds thread_cpu_time() {
 //tag::routes[]
 Answer answer(const Request& request) {
     const auto [path, query] = split_target(request.target());
-    if (path != "/"sv && path != "/work"sv) return {error_response(http::status::not_found, "no such page")};
-    if (request.method() != http::verb::get) {
-        auto refusal = error_response(http::status::method_not_allowed, "only GET is served here");
-        refusal.set(http::field::allow, "GET");
+    const auto method = request.method();
+    if (method != http::verb::get && method != http::verb::head && is_page(path)) {
+        auto refusal = error_response(http::status::method_not_allowed, "only GET and HEAD are served here");
+        refusal.set(http::field::allow, "GET, HEAD");
         return {refusal};
     }
-    if (path == "/"sv) return {text_response(http::status::ok, "text/html; charset=utf-8", greeting)};
-
-    const auto ms = clusterkit::parse_whole_number(query_value(query, "ms"));
-    if (!ms || *ms < 0 || *ms > max_work.count())
-        return {error_response(http::status::bad_request, "/work wants ?ms=M, M from 0 to 60000")};
-    return {text_response(http::status::ok, "text/plain; charset=utf-8", "worked ms=" + std::to_string(*ms) + "\n"),
-            std::chrono::milliseconds(*ms)};
+    auto result = answer_get(path, query);
+    if (method == http::verb::head) result.response.body().clear();  // GET's headers, Content-Length included
+    return result;
 }
 //end::routes[]
 

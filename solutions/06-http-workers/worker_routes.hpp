@@ -2,8 +2,10 @@
 //
 //     GET /            200, the seed's <h1>Hi 👋</h1> as text/html; charset=utf-8
 //     GET /work?ms=M   200 after burning M ms of this worker's CPU (to show multi-core scaling)
+//     HEAD             what GET answers, headers only: the same Content-Length, no body (RFC 9110, 9.3.2)
 //     other paths      404
-//     other methods    405, with "Allow: GET"
+//     other methods    405, with "Allow: GET, HEAD"
+// Every response comes back complete, Content-Length set: the session only adds X-Worker-Pid and Connection.
 #pragma once
 
 #include <boost/beast/http/message.hpp>

@@ -20,6 +20,7 @@ Response text_response(http::status status, std::string_view content_type, std::
     Response response(status, 11);
     response.set(http::field::content_type, content_type);
     response.body() = std::string(body);
+    response.prepare_payload();  // Content-Length, from the body
     return response;
 }
 
@@ -53,8 +54,9 @@ std::chrono::nanoseconds thread_cpu_time() {
 //tag::routes[]
 Answer answer(const Request& request) {
     // TODO(lesson 06): route the request as the seed's express app would: GET / is the greeting (given
-    // below); GET /work?ms=M burns M ms of CPU first (0 to max_work, else 400); any other path is 404; any
-    // other method on these paths is 405 with an Allow header.
+    // below); GET /work?ms=M burns M ms of CPU first (0 to max_work, else 400); any other path is 404. HEAD
+    // gets what GET would get, headers only (the same Content-Length, no body); any other method on these
+    // paths is 405 with an Allow header that lists the methods served.
     [[maybe_unused]] const auto [path, query] = split_target(request.target());
     return {text_response(http::status::ok, "text/html; charset=utf-8", greeting)};
 }

@@ -111,7 +111,6 @@ void Session::send(Response response) {
     static const std::string worker_pid = std::to_string(::getpid());
     response_.set("X-Worker-Pid", worker_pid);
     if (server_.draining()) response_.keep_alive(false);  // tell the client this connection ends
-    response_.prepare_payload();
     stream_.expires_after(send_timeout);
     http::async_write(stream_, response_, [self = shared_from_this()](error_code error, std::size_t) {
         self->on_sent(error);

@@ -17,8 +17,13 @@
 //                         rules for `run` (see child_faults.hpp)
 //   run PROGRAM ARGS..    run PROGRAM (a full path) with the remaining arguments under those rules, and end
 //                         as it ended; the last step
+//   channel05 SPEC        be a lesson 05 worker that misbehaves as SPEC says (child_channel.cpp)
 //
 // With no step that exits, it exits 0 after the last step. Lines are written whole, one write(2) each.
+// A program under test that chooses its workers' arguments itself (lesson05 --exec) starts the child with
+// arguments of its own: then CLUSTERKIT_TEST_CHILD_STEPS (space-separated) gives the steps instead, and
+// CLUSTERKIT_TEST_CHILD_STEPS_<I> those of the worker whose CLUSTERKIT_WORKER_ID is I.
+#include "child_channel.hpp"
 #include "child_faults.hpp"
 
 #include <clusterkit/errors.hpp>
@@ -88,11 +93,24 @@ void handle(int signal, void (*handler)(int)) {
     clusterkit::throw_system_error(command.front());
 }
 
+// The steps in CLUSTERKIT_TEST_CHILD_STEPS_<worker id>, else in CLUSTERKIT_TEST_CHILD_STEPS, if one is set.
+std::optional<std::vector<std::string>> steps_from_environment() {
+    const std::string for_this_id = "CLUSTERKIT_TEST_CHILD_STEPS_" + std::to_string(worker_id());
+    const char* text = std::getenv(for_this_id.c_str());
+    if (!text) text = std::getenv("CLUSTERKIT_TEST_CHILD_STEPS");
+    if (!text) return std::nullopt;
+    std::vector<std::string> steps;
+    std::istringstream in(text);
+    for (std::string step; in >> step;) steps.push_back(step);
+    return steps;
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
     return clusterkit::run_main("clusterkit-test-child", [&] {
-        const std::vector<std::string> args(argv + 1, argv + argc);
+        const std::vector<std::string> args =
+            steps_from_environment().value_or(std::vector<std::string>(argv + 1, argv + argc));
         clusterkit::testing::faults::Rules rules;
         for (std::size_t i = 0; i < args.size(); ++i) {
             const auto& step = args[i];
@@ -147,6 +165,8 @@ int main(int argc, char* argv[]) {
                 rules.interrupt_first_wait = true;
             } else if (step == "run") {
                 clusterkit::testing::faults::run_under(rules, std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end()));
+            } else if (step == "channel05") {
+                return clusterkit::testing::serve_channel05(parameter());
             } else {
                 throw clusterkit::UsageError("unknown step '" + step + "'");
             }

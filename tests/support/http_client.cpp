@@ -19,8 +19,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <deque>
 #include <sstream>
+#include <sys/socket.h>
 
 namespace clusterkit::testing {
 namespace asio = boost::asio;
@@ -63,6 +66,7 @@ struct HttpClient::Impl {
     beast::flat_buffer buffer;
     std::chrono::milliseconds deadline;
     std::string where;
+    std::deque<bool> heads;  // per request sent and not yet answered: was it HEAD (an answer without a body)?
 
     // Runs the one operation that was just started until it completes.
     void run() {
@@ -100,6 +104,7 @@ void HttpClient::send_request(std::string_view method, std::string_view target, 
     std::ostringstream bytes;
     bytes << request;
     send_raw(bytes.str());
+    impl_->heads.push_back(method == "HEAD");
 }
 
 void HttpClient::send_raw(std::string_view bytes) {
@@ -115,6 +120,10 @@ HttpResponse HttpClient::read_response() {
     auto& impl = *impl_;
     http::response_parser<http::string_body> parser;
     parser.body_limit(1 << 20);
+    if (!impl.heads.empty()) {
+        parser.skip(impl.heads.front());  // the answer to HEAD has Content-Length but no body (RFC 9110, 9.3.2)
+        impl.heads.pop_front();
+    }
     error_code result;
     impl.stream.expires_after(impl.deadline);
     http::async_read(impl.stream, impl.buffer, parser, [&](error_code error, std::size_t) { result = error; });
@@ -147,6 +156,15 @@ bool HttpClient::wait_closed() {
     });
     impl.run();
     return size == 0 && (result == asio::error::eof || result == asio::error::connection_reset);
+}
+
+bool HttpClient::has_bytes_waiting() {
+    auto& impl = *impl_;
+    if (impl.buffer.size() > 0) return true;
+    char byte = 0;
+    // MSG_PEEK | MSG_DONTWAIT: 1 for a byte waiting, 0 for end-of-file, -1 with EAGAIN for nothing yet.
+    const auto got = ::recv(impl.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 HttpResponse http_request(unsigned short port, std::string_view method, std::string_view target) {

@@ -100,4 +100,15 @@ std::string describe(const std::vector<ProcessInfo>& processes) {
     return text.empty() ? "none" : text;
 }
 
+char process_state(pid_t pid) {
+    const auto info = read_stat("/proc/" + std::to_string(pid) + "/stat");
+    return info ? info->state : '\0';
+}
+
+long long cpu_time_ns(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    long long ns = -1;
+    return in >> ns ? ns : -1;
+}
+
 }  // namespace clusterkit::testing
