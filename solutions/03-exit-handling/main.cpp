@@ -12,7 +12,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <cerrno>
 #include <limits>
+#include <system_error>
 #include <utility>
 
 #include <unistd.h>
@@ -29,6 +31,8 @@ std::filesystem::path default_worker_program() {
 
 std::filesystem::path checked_worker_program(std::filesystem::path path) {
     if (::access(path.c_str(), X_OK) != 0) clusterkit::throw_system_error("cannot run " + path.string());
+    if (std::filesystem::is_directory(path))  // for a directory, X_OK is search permission: access() says yes
+        throw std::system_error(EISDIR, std::generic_category(), "cannot run " + path.string());
     return path;
 }
 

@@ -32,7 +32,8 @@ void Server::drain() {
     if (draining_) return;
     draining_ = true;
     // TODO(lesson 06): stop accepting new connections, and close every connection that has no request in
-    // flight. (Those with a request in flight close themselves once they have sent its response.)
+    // flight, once it has had its second for one more (close_if_idle() does that). (Those with a request in
+    // flight close themselves once they have sent its response.)
 }
 //end::drain[]
 

@@ -13,7 +13,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sched.h>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 #include <unistd.h>
 
 using namespace clusterkit::testing;
@@ -138,15 +142,19 @@ TEST_CASE("every worker has its id in CLUSTERKIT_WORKER_ID and the rest of the p
 }
 
 TEST_CASE("exits are reported in the order the workers end, not in the order they started", "[02][wait]") {
-    // Worker 1 works 600 ms, worker 2 300 ms and worker 3 not at all: this sleep is the behaviour under
-    // test, so worker 3 must be reported first and worker 1 last.
-    const auto run = run_to_end("lesson02",
-                                {.args = with_test_child({"--workers", "3"}, {"sleep-ms-by-id", "600,300,0"})});
+    // The test child holds each worker in _exit() until all three are there, then lets them end one at a
+    // time, the highest pid (the last started) first, printing "release pid=P" just before: worker 3 ends
+    // first and worker 1 last, and each exit must be reported before the next worker ends.
+    const auto run = run_to_end("lesson02", {.args = with_test_child({"--workers", "3"}, {}),
+                                             .faults = {"hold-exits-in-turn", "3"}});
     INFO(run.transcript());
     REQUIRE(run.status_is_code(0));
-    std::vector<long long> exit_order;
-    for (const auto& exit : run.events_named("exit")) exit_order.push_back(exit.number("id"));
-    CHECK(exit_order == std::vector<long long>{3, 2, 1});
+    std::vector<long long> released;
+    for (const auto& release : run.events_named("release")) released.push_back(release.number("pid"));
+    std::vector<long long> reported;
+    for (const auto& exit : run.events_named("exit")) reported.push_back(exit.number("pid"));
+    REQUIRE(released.size() == 3);
+    CHECK(reported == released);
     CHECK(count_lines(run, "done") == 1);
 }
 
@@ -280,4 +288,98 @@ TEST_CASE("a bad command line is a usage error: exit 2, one error line, no worke
     const auto run = run_to_end("lesson02", {.args = bad_command_line});
     INFO(run.transcript());
     check_usage_error(run, "lesson02");
+}
+
+TEST_CASE("by default the primary starts one worker per CPU in its affinity mask", "[02][exec]") {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    REQUIRE(::sched_getaffinity(0, sizeof set, &set) == 0);
+    std::vector<int> cpus;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+        if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    for (const auto& mask : {std::vector<int>{cpus.front()}, cpus}) {
+        const auto run = run_to_end("lesson02", {.args = with_test_child({}, {}), .cpus = mask});
+        INFO(run.transcript());
+        INFO("the program may run on " << mask.size() << " CPUs");
+        REQUIRE(run.status_is_code(0));
+        const auto primary = run.events_named("primary");
+        REQUIRE(primary.size() == 1);
+        CHECK(primary.front().number("workers") == static_cast<long long>(mask.size()));
+        CHECK(run.events_named("fork").size() == mask.size());
+    }
+}
+
+TEST_CASE("every worker finds --work-ms as given in CLUSTERKIT_WORK_MS, 1000-6000 by default, and not among its "
+          "arguments",
+          "[02][env]") {
+    for (const auto& [flags, expected] : {std::pair{std::vector<std::string>{"--workers", "2", "--work-ms", "5-10"}, "5-10"},
+                                          std::pair{std::vector<std::string>{"--workers", "2"}, "1000-6000"}}) {
+        const auto run = run_to_end("lesson02", {.args = with_test_child(flags, {"print-args", "print-env", "CLUSTERKIT_WORK_MS"})});
+        INFO(run.transcript());
+        REQUIRE(run.status_is_code(0));
+        CHECK(count_lines(run, std::string("env CLUSTERKIT_WORK_MS=") + expected) == 2);
+        const auto children = run.events_named("child");
+        REQUIRE(children.size() == 2);
+        for (const auto& child : children) CHECK(child.number("argc") == 3);
+    }
+}
+
+TEST_CASE("each worker's online line comes right after its fork line, before the next worker starts", "[02][events]") {
+    const auto run = run_to_end("lesson02", {.args = with_test_child({"--workers", "3"}, {})});
+    INFO(run.transcript());
+    REQUIRE(run.status_is_code(0));
+    for (long long id = 1; id <= 3; ++id) {
+        INFO("worker id " << id);
+        const long fork = run.index_of("fork", id);
+        REQUIRE(fork >= 0);
+        CHECK(run.index_of("online", id) == fork + 1);
+    }
+}
+
+TEST_CASE("an --exec directory is an error that names its path, before any worker is started", "[02][exec]") {
+    // No process may be made at all (the test child makes every fork fail): the check comes first.
+    const TempDir dir;
+    const auto run = run_to_end("lesson02", {.args = {"--workers", "2", "--exec", dir.path().string()},
+                                             .faults = {"forks-allowed", "0"}});
+    INFO(run.transcript());
+    check_cannot_run(run, dir.path().string());
+    CHECK(run.events_named("fork").empty());
+}
+
+TEST_CASE("when a worker cannot be started, the workers already started get SIGTERM and are reaped, and the "
+          "primary exits 1 with one error line",
+          "[02][exec]") {
+    // The test child lets the primary make one process; the second start fails (fork: EAGAIN, as in a full
+    // process table). The first worker runs until a signal ends it.
+    const auto run = run_to_end("lesson02", {.args = with_test_child({"--workers", "3"}, {"forever"}),
+                                             .faults = {"forks-allowed", "1"}});
+    INFO(run.transcript());
+    REQUIRE(run.status.has_value());
+    CHECK(run.status_is_code(1));
+    const auto errors = run.stderr_lines();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().starts_with("lesson02: error: "));
+    const auto forks = run.events_named("fork");
+    REQUIRE(forks.size() == 1);
+    const auto exits = run.events_named("exit");
+    REQUIRE(exits.size() == 1);
+    CHECK(exits.front().number("pid") == forks.front().number("pid"));
+    CHECK(exits.front().has("signal"));
+    if (exits.front().has("signal")) CHECK(exits.front().text("signal") == "SIGTERM");
+    CHECK(run.left_behind.empty());
+}
+
+TEST_CASE("lesson02-worker refuses an id in CLUSTERKIT_WORKER_ID that is not a whole number of at least 1, with one "
+          "error line and exit 2",
+          "[02][worker]") {
+    const std::string id = GENERATE("0", "-1", "abc", "2x");
+    const auto run = run_to_end("lesson02-worker", {.environment = {{"CLUSTERKIT_WORKER_ID", id}, {"CLUSTERKIT_WORK_MS", "0-0"}}});
+    INFO("CLUSTERKIT_WORKER_ID=" << id);
+    INFO(run.transcript());
+    CHECK(run.status_is_code(2));
+    const auto errors = run.stderr_lines();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().starts_with("lesson02-worker: error: "));
+    CHECK(errors.front().find("CLUSTERKIT_WORKER_ID") != std::string::npos);
+    CHECK(run.events_named("worker").empty());
 }

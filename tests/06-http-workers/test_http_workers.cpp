@@ -14,6 +14,7 @@
 
 #include <csignal>
 #include <map>
+#include <memory>
 #include <set>
 
 using namespace clusterkit::testing;
@@ -82,6 +83,11 @@ TEST_CASE("GET / answers 200 with the seed's page as text/html and the worker's 
     INFO(server.program.transcript());
     check_greeting(response);
     CHECK(server.is_worker(response.worker_pid()));
+    // `listening port=P` first, with the port the kernel picked; then `primary`.
+    const auto& lines = server.program.stdout_lines();
+    REQUIRE(lines.size() >= 2);
+    CHECK(lines[0].text == "listening port=" + std::to_string(server.port));
+    CHECK(lines[1].text.starts_with("primary pid=" + std::to_string(server.program.pid()) + " workers=2"));
     stop_cleanly(server);
 }
 
@@ -121,6 +127,9 @@ TEST_CASE("HEAD is answered like GET without the body: the same headers and Cont
     CHECK(head.keep_alive);
     // The next answer on this connection is read from its first byte: no body followed HEAD's headers.
     check_greeting(client.request("GET", "/"));
+    const auto work = client.request("HEAD", "/work?ms=0");
+    CHECK(work.status == 200);
+    CHECK(work.header("Content-Length") == std::to_string(std::string_view("worked ms=0\n").size()));
     const auto missing = client.request("HEAD", "/no/such/page");
     CHECK(missing.status == 404);
     check_greeting(client.request("GET", "/"));
@@ -196,7 +205,12 @@ TEST_CASE("a worker killed with SIGKILL under load is replaced and every request
     INFO(server.program.transcript());
     REQUIRE(exit.has_value());
     CHECK(exit->number("pid") == victim);
+    CHECK(exit->text("signal") == "SIGKILL");
     REQUIRE(fork.has_value());
+    CHECK(fork->number("id") == 2);
+    // Between the exit and the replacement's fork, the seed's free-text line.
+    const auto& lines = server.program.stdout_lines();
+    CHECK(std::ranges::any_of(lines, [&](const Line& line) { return line.text == std::to_string(victim) + " bit the dust"; }));
     REQUIRE(online.has_value());
     CHECK(online->number("id") == 2);
     const auto replacement = static_cast<pid_t>(online->number("pid"));
@@ -232,8 +246,14 @@ TEST_CASE("SIGTERM lets a slow request in flight finish, closes idle connections
     HttpClient slow(server.port);
     check_greeting(slow.request("GET", "/"));  // the worker has accepted this connection
 
+    // The request and the SIGTERM both reach the worker while it is stopped: when it goes on, it finds both,
+    // whatever the scheduler does, and the request was sent first.
+    const pid_t worker = server.workers.at(1);
+    REQUIRE(signal_descendant(worker, SIGSTOP));
     slow.send_request("GET", "/work?ms=300");
+    REQUIRE(signal_descendant(worker, SIGTERM));  // as the primary is about to
     server.program.send_signal(SIGTERM);
+    REQUIRE(signal_descendant(worker, SIGCONT));
     HttpResponse response;
     try {
         response = slow.read_response();
@@ -285,6 +305,7 @@ TEST_CASE("a bad host or a worker program that cannot start is a one-line error"
         INFO(run.transcript());
         CHECK(check_runtime_error(run, "lesson06").starts_with("lesson06: error: cannot listen on 192.0.2.1:0"));
         CHECK(run.events_named("fork").empty());
+        CHECK(run.left_behind.empty());
     }
     SECTION("a worker program that cannot be run is named, exit 1") {
         const auto run = run_to_end("lesson06", {.args = {"--workers", "2", "--port", "0", "--exec", "/no/such/worker"}});
@@ -293,4 +314,217 @@ TEST_CASE("a bad host or a worker program that cannot start is a one-line error"
         CHECK(run.events_named("fork").empty());
         CHECK(run.left_behind.empty());
     }
+}
+
+TEST_CASE("GET /work?ms=M answers worked ms=M for M from 0 up, and 400 for an M that is missing, negative, too "
+          "large or not a number",
+          "[06][http]") {
+    Server server(1);
+    HttpClient client(server.port);
+    for (const auto ms : {0, 25}) {
+        const auto response = client.request("GET", "/work?ms=" + std::to_string(ms));
+        INFO(response.describe());
+        CHECK(response.status == 200);
+        CHECK(response.body == "worked ms=" + std::to_string(ms) + "\n");
+        CHECK(response.worker_pid() == server.workers.at(1));
+    }
+    for (const auto* target : {"/work", "/work?ms=", "/work?ms=-1", "/work?ms=60001", "/work?ms=abc", "/work?ms=5x"}) {
+        const auto response = client.request("GET", target);
+        INFO(target << ": " << response.describe());
+        CHECK(response.status == 400);
+        CHECK(response.worker_pid() == server.workers.at(1));
+    }
+    // Nothing of that ends the connection or the worker.
+    check_greeting(client.request("GET", "/"));
+    CHECK(server.program.events_named("exit").empty());
+    stop_cleanly(server);
+}
+
+TEST_CASE("GET /work?ms=60000, the upper end, is worked on, and a worker still busy after --grace-ms is killed",
+          "[06][drain]") {
+    Server server(1, {"--grace-ms", "300"});
+    HttpClient client(server.port);
+    check_greeting(client.request("GET", "/"));  // accepted: the worker has this connection
+    client.send_request("GET", "/work?ms=60000");
+    server.program.send_signal(SIGTERM);
+    // A refusal (400) would come at once; the work would take a minute: the grace period ends it first.
+    CHECK_THROWS_AS(client.read_response(), HttpError);
+    const auto status = server.program.wait_exit();
+    server.program.read_to_end();
+    INFO(server.program.transcript());
+    REQUIRE(status.has_value());
+    const auto exits = server.program.events_named("exit");
+    REQUIRE(exits.size() == 1);
+    CHECK(exits.front().text("signal") == "SIGKILL");
+    CHECK(server.program.stdout_lines().back().text == "done");
+}
+
+TEST_CASE("a worker answers its other connections while /work runs: the work goes in slices", "[06][event-loop]") {
+    Server server(1);
+    HttpClient working(server.port, "127.0.0.1", 30s);  // 600 ms of CPU take longer on a busy machine
+    HttpClient other(server.port);
+    check_greeting(working.request("GET", "/"));
+    check_greeting(other.request("GET", "/"));
+    // Both requests wait in the kernel while the worker is stopped: it finds the /work request first.
+    REQUIRE(signal_descendant(server.workers.at(1), SIGSTOP));
+    working.send_request("GET", "/work?ms=600");
+    other.send_request("GET", "/");
+    REQUIRE(signal_descendant(server.workers.at(1), SIGCONT));
+    check_greeting(other.read_response());
+    CHECK_FALSE(working.has_bytes_waiting());  // the 600 ms of work are not done yet
+    const auto worked = working.read_response();
+    CHECK(worked.body == "worked ms=600\n");
+    stop_cleanly(server);
+}
+
+TEST_CASE("a request with Connection: close, or in HTTP/1.0, is answered with Connection: close and the "
+          "connection ends",
+          "[06][keep-alive]") {
+    Server server(1);
+    {
+        HttpClient client(server.port);
+        const auto response = client.request("GET", "/", Connection::close);
+        check_greeting(response);
+        CHECK_FALSE(response.keep_alive);
+        CHECK(client.wait_closed());
+    }
+    {
+        HttpClient client(server.port);
+        client.send_raw("GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+        const auto response = client.read_response();
+        check_greeting(response);
+        CHECK_FALSE(response.keep_alive);
+        CHECK(client.wait_closed());
+    }
+    stop_cleanly(server);
+}
+
+TEST_CASE("a request body of up to 64 KiB is read, and a larger one gets 400 and a closed connection",
+          "[06][http]") {
+    Server server(1);
+    const auto with_body = [](std::size_t bytes) {
+        return "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(bytes) + "\r\n\r\n" +
+               std::string(bytes, 'x');
+    };
+    HttpClient fits(server.port);
+    fits.send_raw(with_body(64 * 1024));
+    check_greeting(fits.read_response());
+
+    HttpClient too_large(server.port);
+    too_large.send_raw(with_body(64 * 1024 + 1));
+    const auto response = too_large.read_response();
+    INFO(response.describe());
+    CHECK(response.status == 400);
+    CHECK_FALSE(response.keep_alive);
+    CHECK(too_large.wait_closed());
+    check_greeting(fits.request("GET", "/"));  // the other connection goes on
+    stop_cleanly(server);
+}
+
+TEST_CASE("connections that arrive while no worker accepts wait in the queue, and the replacement of a killed "
+          "worker serves them",
+          "[06][respawn]") {
+    Server server(1);
+    const pid_t stopped = server.workers.at(1);
+    REQUIRE(signal_descendant(stopped, SIGSTOP));  // it accepts nothing now
+    std::vector<std::unique_ptr<HttpClient>> waiting;
+    for (int i = 0; i < 16; ++i) {
+        waiting.push_back(std::make_unique<HttpClient>(server.port));  // the kernel completes the handshake
+        waiting.back()->send_request("GET", "/", Connection::close);
+    }
+    REQUIRE(signal_descendant(stopped, SIGKILL));
+    for (auto& client : waiting) {
+        const auto response = client->read_response();
+        check_greeting(response);
+        CHECK(response.worker_pid() != stopped);
+    }
+    const auto exit = server.program.wait_for_event("exit");
+    INFO(server.program.transcript());
+    REQUIRE(exit.has_value());
+    CHECK(exit->number("pid") == stopped);
+    stop_cleanly(server);
+}
+
+TEST_CASE("during a drain a new connection is refused at once: the primary and the worker have closed the "
+          "listening socket",
+          "[06][drain]") {
+    Server server(1, {"--grace-ms", "30000"});
+    HttpClient slow(server.port, "127.0.0.1", 30s);  // 1000 ms of CPU take longer on a busy machine
+    check_greeting(slow.request("GET", "/"));
+    const auto listening = listening_socket(server.port);
+    REQUIRE_FALSE(listening.empty());
+    // The request and the SIGTERM reach the stopped worker: when it goes on, it has both to handle.
+    const pid_t worker = server.workers.at(1);
+    REQUIRE(signal_descendant(worker, SIGSTOP));
+    slow.send_request("GET", "/work?ms=1000");
+    REQUIRE(signal_descendant(worker, SIGTERM));  // as the primary is about to
+    server.program.send_signal(SIGTERM);
+    REQUIRE(signal_descendant(worker, SIGCONT));
+    // Closed once neither holds a descriptor of it (the kernel sends no event about that).
+    const bool closed = look_until([&] {
+        return !has_descriptor(server.program.pid(), listening) && !has_descriptor(worker, listening);
+    }, default_deadline);
+    // Hold the worker in the middle of its slow request: the server is still stopping, not gone.
+    REQUIRE(signal_descendant(worker, SIGSTOP));
+    CHECK(closed);
+    CHECK_THROWS_AS(HttpClient(server.port), HttpError);
+    REQUIRE(signal_descendant(worker, SIGCONT));
+    const auto response = slow.read_response();
+    CHECK(response.body == "worked ms=1000\n");
+    const auto status = server.program.wait_exit();
+    server.program.read_to_end();
+    INFO(server.program.transcript());
+    REQUIRE(status.has_value());
+    CHECK(status->describe() == "exited with code 0");
+}
+
+TEST_CASE("during a drain an idle connection is given a second for one more request, which is answered with "
+          "Connection: close",
+          "[06][drain]") {
+    Server server(1, {"--grace-ms", "30000"});
+    HttpClient idle(server.port);
+    check_greeting(idle.request("GET", "/"));  // answered: the connection waits for its next request
+    const auto listening = listening_socket(server.port);
+    REQUIRE_FALSE(listening.empty());
+    const pid_t worker = server.workers.at(1);
+    server.program.send_signal(SIGTERM);
+    // The worker has drained once it no longer holds the listening socket and sleeps again (or is gone): its
+    // drain() has returned. The kernel sends no event about either.
+    REQUIRE(look_until([&] {
+        const char state = process_state(worker);
+        return !has_descriptor(worker, listening) && (state == 'S' || state == 'Z' || state == '\0');
+    }, default_deadline));
+    HttpResponse response;
+    try {
+        response = idle.request("GET", "/");  // well within its second
+    } catch (const HttpError& error) {
+        server.program.wait_exit();
+        FAIL("the request after the drain got no answer: " << error.what() << '\n' << server.program.transcript());
+    }
+    check_greeting(response);
+    CHECK(response.worker_pid() == worker);
+    CHECK_FALSE(response.keep_alive);  // the last answer on this connection
+    CHECK(idle.wait_closed());
+    const auto status = server.program.wait_exit();
+    server.program.read_to_end();
+    INFO(server.program.transcript());
+    REQUIRE(status.has_value());
+    CHECK(status->describe() == "exited with code 0");
+    const auto exits = server.program.events_named("exit");
+    REQUIRE(exits.size() == 1);
+    CHECK(exits.front().text("code") == "0");
+}
+
+TEST_CASE("a worker program that dies at once, again and again, is a crash loop: after 5 restarts one error "
+          "line, exit 1",
+          "[06][errors]") {
+    // The test child with no steps exits 0 at once, as a worker that cannot serve would.
+    const auto run = run_to_end("lesson06", {.args = {"--workers", "1", "--port", "0", "--exec", test_child_path().string()}});
+    INFO(run.transcript());
+    CHECK(check_runtime_error(run, "lesson06").find("crash loop") != std::string::npos);
+    CHECK(run.events_named("fork").size() == 6);  // the first worker and 5 replacements
+    CHECK(run.events_named("exit").size() == 6);
+    REQUIRE_FALSE(run.stdout_lines.empty());
+    CHECK(run.stdout_lines.back() == "done");
+    CHECK(run.left_behind.empty());
 }

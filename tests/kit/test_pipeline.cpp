@@ -34,7 +34,8 @@ const std::map<std::string, CaseResult>& sample() {
     return results;
 }
 
-const CaseResult& sample(const std::string& name) {
+// A copy, not a reference into the map: g++ 14 takes a reference returned for a temporary name for dangling.
+CaseResult sample(const std::string& name) {
     const auto found = sample().find(name);
     REQUIRE(found != sample().end());
     return found->second;

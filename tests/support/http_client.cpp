@@ -19,9 +19,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <deque>
 #include <sstream>
+#include <sys/socket.h>
 
 namespace clusterkit::testing {
 namespace asio = boost::asio;
@@ -154,6 +156,15 @@ bool HttpClient::wait_closed() {
     });
     impl.run();
     return size == 0 && (result == asio::error::eof || result == asio::error::connection_reset);
+}
+
+bool HttpClient::has_bytes_waiting() {
+    auto& impl = *impl_;
+    if (impl.buffer.size() > 0) return true;
+    char byte = 0;
+    // MSG_PEEK | MSG_DONTWAIT: 1 for a byte waiting, 0 for end-of-file, -1 with EAGAIN for nothing yet.
+    const auto got = ::recv(impl.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 HttpResponse http_request(unsigned short port, std::string_view method, std::string_view target) {

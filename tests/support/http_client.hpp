@@ -66,6 +66,9 @@ public:
     // True if the server closes the connection (end-of-file, or a reset) before the deadline, with no
     // more bytes; false if it stays open or sends something.
     bool wait_closed();
+    // True if bytes from the server are waiting to be read now (or the connection has ended): for a test that
+    // must show that an answer has *not* come yet. Does not wait.
+    bool has_bytes_waiting();
 
 private:
     struct Impl;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <stdexcept>
 #include <sys/prctl.h>
 #include <csignal>
@@ -98,6 +99,46 @@ std::string describe(const std::vector<ProcessInfo>& processes) {
         text += processes[i].describe();
     }
     return text.empty() ? "none" : text;
+}
+
+char process_state(pid_t pid) {
+    const auto info = read_stat("/proc/" + std::to_string(pid) + "/stat");
+    return info ? info->state : '\0';
+}
+
+long long cpu_time_ns(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    long long ns = -1;
+    return in >> ns ? ns : -1;
+}
+
+std::string listening_socket(unsigned short port) {
+    constexpr std::string_view listen_state = "0A";  // TCP_LISTEN, as /proc/net/tcp writes it
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line);  // the column names
+        while (std::getline(in, line)) {
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+            std::istringstream fields(line);
+            std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+            if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode))
+                continue;
+            const auto colon = local.rfind(':');
+            if (state != listen_state || colon == std::string::npos) continue;
+            if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) return "socket:[" + inode + "]";
+        }
+    }
+    return {};
+}
+
+bool has_descriptor(pid_t pid, const std::string& target) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+        std::error_code unreadable;  // a descriptor closed while we look
+        if (std::filesystem::read_symlink(entry.path(), unreadable).string() == target) return true;
+    }
+    return false;
 }
 
 }  // namespace clusterkit::testing

@@ -5,9 +5,11 @@
 // a child of the test process, alive or zombie, and so can be seen, killed and reaped here.
 #pragma once
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <sys/types.h>
+#include <thread>
 #include <vector>
 
 namespace clusterkit::testing {
@@ -46,5 +48,33 @@ void become_subreaper();
 
 // "a, b and c" for failure messages.
 std::string describe(const std::vector<ProcessInfo>& processes);
+
+// The state of process `pid`, as in ps ('R' running, 'S' sleeping, 'T' stopped, 'Z' zombie...), or '\0' once
+// it is gone.
+char process_state(pid_t pid);
+
+// The nanoseconds process `pid` has run on a CPU so far (/proc/<pid>/schedstat), or -1 once it is gone.
+long long cpu_time_ns(pid_t pid);
+
+// "socket:[N]", the listening TCP socket on `port` (any local address, IPv4 or IPv6) as /proc/<pid>/fd names
+// it, from /proc/net/tcp and tcp6; empty if nothing listens there.
+std::string listening_socket(unsigned short port);
+
+// Whether process `pid` has a descriptor open on `target`, as /proc/<pid>/fd names it ("socket:[N]",
+// "pipe:[N]", a path). False once it is gone.
+bool has_descriptor(pid_t pid, const std::string& target);
+
+// For what the kernel sends no event about (a process has run for a while, is stopped, is blocked): looks at
+// `condition` every 0.1 ms until it holds (true) or the deadline passes (false). Not a way to wait for a line,
+// an exit or a socket: those have events (Program, wait_until_gone, HttpClient).
+template <typename Condition, typename Duration>
+bool look_until(Condition condition, Duration deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    return true;
+}
 
 }  // namespace clusterkit::testing

@@ -148,7 +148,7 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds deadline) {
     UniqueFd owner(pidfd);
     pollfd ready{.fd = pidfd, .events = POLLIN, .revents = 0};
     const auto until = Clock::now() + deadline;
-    Standstill standstill;  // a process at a standstill never ends by itself
+    Standstill standstill(until);  // a process at a standstill never ends by itself
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
         const auto slice = std::clamp<long long>(left.count(), 0, standstill_look_interval.count());
@@ -237,7 +237,7 @@ struct Program::Impl {
     // done(); when false, stopped_by says why it stopped.
     bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
         const auto deadline = Clock::now() + timeout;
-        Standstill standstill;
+        Standstill standstill(deadline);
         stopped_by.clear();
         while (!done() && stopped_by.empty()) {
             if (context.stopped()) context.restart();
@@ -276,7 +276,16 @@ Program::Program(std::string_view name, Launch launch) : impl_(std::make_unique<
     const auto path = program_path(name);
     if (::access(path.c_str(), X_OK) != 0)
         throw std::runtime_error("the program under test is missing or not executable: " + path.string());
-    impl_->process.emplace(impl_->context, path, launch.args, bp::process_stdio{nullptr, impl_->out, impl_->err},
+    auto args = launch.args;
+    auto executable = path;
+    if (!launch.faults.empty()) {  // the test child runs the program under these rules
+        args = launch.faults;
+        args.push_back("run");
+        args.push_back(path.string());
+        args.insert(args.end(), launch.args.begin(), launch.args.end());
+        executable = test_child_path();
+    }
+    impl_->process.emplace(impl_->context, executable, args, bp::process_stdio{nullptr, impl_->out, impl_->err},
                            EnvironmentWith(launch.environment), OwnProcessGroup{}, DefaultSignals{},
                            CpuAffinity{launch.cpus});
     impl_->pid = impl_->process->id();

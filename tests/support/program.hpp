@@ -56,6 +56,10 @@ struct Launch {
     std::vector<std::string> args{};
     std::vector<int> cpus{};  // run only on these CPUs (sched_setaffinity); empty: the test's own mask
     std::vector<std::pair<std::string, std::string>> environment{};  // added to the test's environment
+    // Rules of the test child's fault injection (tests/support/child_faults.hpp), such as
+    // {"forks-allowed", "2"}: the program runs under the test child, whose pid is then the one Program and
+    // Run report (the program's own pid is in its `primary` line). Empty: the program runs alone.
+    std::vector<std::string> faults{};
 };
 
 struct Line {

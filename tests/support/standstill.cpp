@@ -90,8 +90,23 @@ long long context_switches(const fs::path& task) {
     return total;
 }
 
-// True if the process has a timer that will fire: a timerfd with a time set, or a POSIX timer.
-bool has_armed_timer(pid_t pid) {
+// When a timerfd fires, from its fdinfo ("it_value: (S, NS)", the time left; (0, 0): not set): std::nullopt
+// if it is not set, time_point::min() if that cannot be read.
+std::optional<std::chrono::steady_clock::time_point> timerfd_due(const std::string& info) {
+    const auto at = info.find("it_value: (");
+    if (at == std::string::npos) return std::chrono::steady_clock::time_point::min();
+    std::istringstream in(info.substr(at + 11));
+    long long seconds = 0;
+    long long nanoseconds = 0;
+    char comma = 0;
+    if (!(in >> seconds >> comma >> nanoseconds) || comma != ',') return std::chrono::steady_clock::time_point::min();
+    if (seconds == 0 && nanoseconds == 0) return std::nullopt;
+    return std::chrono::steady_clock::now() + std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanoseconds);
+}
+
+// True if the process has a timer that will fire before `until`: a timerfd due by then, or a POSIX timer
+// (whose time left /proc does not show).
+bool has_timer_due_by(pid_t pid, std::chrono::steady_clock::time_point until) {
     const fs::path process = "/proc/" + std::to_string(pid);
     if (const auto timers = read_text(process / "timers"); timers && !timers->empty()) return true;
     std::error_code error;
@@ -99,7 +114,8 @@ bool has_armed_timer(pid_t pid) {
         std::error_code ignored;
         if (fs::read_symlink(fd.path(), ignored) != "anon_inode:[timerfd]") continue;
         const auto info = read_text(process / "fdinfo" / fd.path().filename());
-        if (!info || info->find("it_value: (0, 0)") == std::string::npos) return true;
+        if (!info) return true;
+        if (const auto due = timerfd_due(*info); due && *due <= until) return true;
     }
     return static_cast<bool>(error);  // cannot look: it may have one
 }
@@ -121,7 +137,8 @@ bool Standstill::holds() {
         return false;
     };
     for (const pid_t pid : processes) {
-        if (pid != ::getpid() && has_armed_timer(pid)) return moving(std::to_string(pid) + " has a timer set");
+        if (pid != ::getpid() && has_timer_due_by(pid, until_))
+            return moving(std::to_string(pid) + " has a timer set (due before the wait gives up)");
         std::error_code error;
         for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
             const pid_t tid = std::atoi(task.path().filename().c_str());
@@ -146,7 +163,7 @@ bool Standstill::holds() {
     std::string waits;
     for (const auto& [call, count] : calls) waits += (waits.empty() ? "" : ", ") + call + (count > 1 ? " x" + std::to_string(count) : "");
     description_ = "the " + std::to_string(processes.size() - 1) + " process(es) under test all wait with no time limit (" + waits +
-                   ") and have no timer set";
+                   ") and have no timer due before the wait gives up";
     return now - still_since_ >= settle_;
 }
 

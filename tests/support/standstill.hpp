@@ -12,6 +12,9 @@
 // One look can be fooled by a thread that was woken a moment ago but has not run yet. So the standstill must
 // hold, with no thread of them having run in between (its context switch counts unchanged), over several looks
 // spanning `settle`.
+//
+// A wait that gives up at `until` need not wait for a timer due after it: a timerfd that fires only after `until`
+// counts as no timer (a primary whose grace period is 200 s instead of 200 ms is at a standstill for a 5 s wait).
 #pragma once
 
 #include <chrono>
@@ -23,7 +26,9 @@ namespace clusterkit::testing {
 
 class Standstill {
 public:
-    explicit Standstill(std::chrono::milliseconds settle = std::chrono::milliseconds(300)) : settle_(settle) {}
+    explicit Standstill(std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max(),
+                        std::chrono::milliseconds settle = std::chrono::milliseconds(300))
+        : until_(until), settle_(settle) {}
 
     // Takes a look now; true once the standstill has held, unchanged, over `settle`. Call it every so often
     // while waiting (each look reads /proc: a few milliseconds).
@@ -33,6 +38,7 @@ public:
     const std::string& description() const { return description_; }
 
 private:
+    std::chrono::steady_clock::time_point until_;  // when the wait gives up: timers due later do not count
     std::chrono::milliseconds settle_;
     std::map<pid_t, long long> switches_;                  // thread -> context switches, at the first still look
     std::chrono::steady_clock::time_point still_since_{};  // when the standstill was first seen

@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -162,17 +164,108 @@ void copy_lesson(const fs::path& from, const fs::path& to) {
     }
 }
 
+// What a student release leaves out, which no graded code may read: the reference solutions, the mutants,
+// the hostile suite, the kit's history (when it has solutions), the control's build, and the solutions'
+// programs in a tests' build made from them (--tests-build build/solutions). The ones that exist here.
+std::vector<fs::path> answers(const fs::path& root, const fs::path& tests_build, const fs::path& control_build,
+                              const std::vector<LessonPlan>& plans) {
+    std::vector<fs::path> paths{root / "solutions", root / "tests/grading", control_build};
+    if (fs::exists(root / "solutions")) paths.push_back(root / ".git");
+    std::ifstream cache(tests_build / "CMakeCache.txt");
+    bool built_from_solutions = false;
+    for (std::string line; std::getline(cache, line);)
+        if (line.starts_with("CLUSTERKIT_TREE:")) built_from_solutions = line.ends_with("=solutions");
+    for (const auto& plan : plans) {
+        paths.push_back(root / "tests" / plan.lesson.slug / "mutants");
+        if (built_from_solutions) paths.push_back(tests_build / "bin" / ("lesson" + plan.lesson.number));
+    }
+    std::erase_if(paths, [](const fs::path& path) { return !fs::exists(path); });
+    return paths;
+}
+
+// Which of `paths` a run in the sandbox can read (a shell tries each, as the tests would run).
+std::vector<std::string> readable_in(Sandbox& sandbox, const std::vector<fs::path>& paths) {
+    SandboxRun run{.program = "/bin/sh", .args = {"-c", "for p do if [ -r \"$p\" ]; then echo \"$p\"; fi; done", "sh"}};
+    for (const auto& path : paths) run.args.push_back(path.string());
+    run.limits.wall_clock = std::chrono::seconds(30);
+    const auto result = sandbox.run(run);
+    if (!result.status) return {"(the check could not start: " + result.start_error + ")"};
+    std::vector<std::string> readable{};
+    std::istringstream lines(result.out);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) readable.push_back(line);
+    return readable;
+}
+
+// The control's first failure, in one line: the kind of cause where the text shows one, and the line that
+// shows it (else the failure's first line).
+std::string control_failure(const SubmissionGrade& control) {
+    const std::vector<std::pair<std::string_view, std::string_view>> kinds{
+        {"Permission denied", "permissions"},       {"not executable", "permissions"},
+        {"Operation not permitted", "permissions"}, {"could not start", "the sandbox"},
+        {"cgroup", "cgroups"},                      {"No such file", "a missing file or tool"},
+        {"cannot find", "a missing file or tool"},  {"Resource temporarily unavailable", "a limit on processes"},
+        {"deadline", "a deadline (an overloaded machine?)"}};
+    for (const auto& lesson : control.lessons) {
+        for (const auto& test : lesson.cases) {
+            if (test.passed) continue;
+            std::vector<std::string> lines{};
+            std::istringstream text(test.output);
+            for (std::string line; std::getline(text, line);)
+                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos && line != "FAILED:")
+                    lines.push_back(line.substr(start));
+            const std::string where = "lesson " + lesson.slug + ", \"" + test.name + "\": ";
+            for (const auto& [phrase, kind] : kinds)
+                for (const auto& line : lines)
+                    if (line.find(phrase) != std::string::npos) return std::string(kind) + ": " + where + line;
+            return where + (lines.empty() ? "failed" : lines.front());
+        }
+    }
+    return "no test case failed";
+}
+
+// Whether the run may publish grades: decided once, by the control; the slots wait for it before they write
+// a grade.
+class Verdict {
+public:
+    void decide(bool publish) {
+        std::lock_guard lock(mutex_);
+        decided_ = true;
+        publish_ = publish;
+        changed_.notify_all();
+    }
+    bool wait() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return decided_; });
+        return publish_;
+    }
+    bool refused() {
+        std::lock_guard lock(mutex_);
+        return decided_ && !publish_;
+    }
+
+private:
+    std::mutex mutex_{};
+    std::condition_variable changed_{};
+    bool decided_ = false;
+    bool publish_ = false;
+};
+
+// Thrown by Grader::grade() when the control refused the run: the grade is not written.
+struct Refused : std::runtime_error {
+    Refused() : std::runtime_error("the control refused this run") {}
+};
+
 class Grader {
 public:
-    Grader(fs::path root, Options options, std::vector<LessonPlan> plans)
-        : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)) {}
+    Grader(fs::path root, Options options, std::vector<LessonPlan> plans, Verdict* verdict)
+        : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)), verdict_(verdict) {}
 
+    // A student's submission: its lesson folders are copied to <out>/<name>/tree, built in the slot's build
+    // folder (in the sandbox), and each built lesson's test cases run in the sandbox.
     SubmissionGrade grade(const fs::path& submission, const std::string& name, int slot, Sandbox& sandbox) {
         const auto started = Clock::now();
-        SubmissionGrade grade{.name = name, .source = submission};
-        grade.sandbox = sandbox.layers();
-        for (const auto& missing : sandbox.missing_layers()) grade.sandbox.push_back("not in force: " + missing);
-
+        SubmissionGrade grade = begin(name, submission, sandbox);
         const fs::path dir = options_.out / name;
         fs::remove_all(dir);
         fs::create_directories(dir / "bin");
@@ -184,8 +277,10 @@ public:
             present.push_back(plan.lesson.slug);
         }
 
-        SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs());
-        const auto configured = present.empty() ? BuildOutcome{} : build.configure(dir / "tree", present, dir / "configure.log");
+        SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs(), &sandbox);
+        const auto configured = present.empty() ? BuildOutcome{}
+                                                : build.configure(dir / "tree", present, dir / "configure.log",
+                                                                  lesson_libraries_missing_from(dir / "tree"));
         grade.build_seconds += configured.seconds;
         for (const auto& plan : plans_) {
             LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title};
@@ -203,32 +298,115 @@ public:
                 lesson.build = built.ok ? BuildState::built : BuildState::compile_error;
                 lesson.build_message = built.first_error;
             }
-            for (const auto& entry : plan.rubric.tests) {
-                CaseGrade test{.name = entry.name, .section = entry.section, .max_points = entry.points};
-                if (lesson.build == BuildState::built) {
-                    run_case(plan, dir / "bin", sandbox, test);
-                    grade.test_seconds += test.seconds;
-                }
-                else test.output = lesson.build == BuildState::missing ? "missing: " + lesson.build_message
-                                                                       : "does not compile:\n" + lesson.build_message;
-                lesson.cases.push_back(std::move(test));
-            }
-            grade.lessons.push_back(std::move(lesson));
+            test_lesson(plan, dir / "bin", sandbox, lesson, grade);
         }
+        if (!verdict_->wait()) throw Refused{};
+        finish(grade, dir, started);
+        return grade;
+    }
+
+    // The control, start to end: the reference solutions' programs built (once, in `build`), graded, and the
+    // problem in one line if they do not get full marks (empty if they do).
+    std::string check_control(Sandbox& sandbox, const fs::path& build, const std::vector<std::string>& numbers) {
+        const fs::path dir = control_dir(options_.out);
+        fs::remove_all(dir);
+        try {
+            build_control(root_, build, numbers, dir / "bin");
+        } catch (const std::exception& error) {
+            return std::string("the control (the reference solutions) does not build (a missing tool or library?): ") +
+                   error.what();
+        }
+        const auto control = grade_control(sandbox);
+        std::error_code ignored;
+        fs::remove_all(dir / "bin", ignored);
+        if (control.score() != control.max_score())
+            return "the control (the reference solutions, graded first in the same sandbox and output folder) scored " +
+                   std::to_string(control.score()) + "/" + std::to_string(control.max_score()) + ": " +
+                   control_failure(control) + " (all of it: " + (dir / "report.md").string() + ")";
+        fs::remove_all(dir, ignored);
+        std::ostringstream line;
+        line << "kit grade: control: the reference solutions scored " << control.score() << "/" << control.max_score()
+             << " in this sandbox (" << std::fixed << std::setprecision(1) << control.seconds << " s)\n";
+        std::cout << line.str() << std::flush;
+        return {};
+    }
+
+    // The control: the reference solutions' programs, already in <out>/.control/bin (build_control), graded
+    // like a submission, in the same sandbox and the same output folder. Full marks, or the grader is broken.
+    SubmissionGrade grade_control(Sandbox& sandbox) {
+        const auto started = Clock::now();
+        SubmissionGrade grade = begin("the control (the reference solutions)", root_ / "solutions", sandbox);
+        const fs::path dir = control_dir(options_.out);
+        for (const auto& plan : plans_) {
+            LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title, .build = BuildState::built};
+            test_lesson(plan, dir / "bin", sandbox, lesson, grade);
+        }
+        finish(grade, dir, started);
+        return grade;
+    }
+
+    static fs::path control_dir(const fs::path& out) { return out / ".control"; }
+
+private:
+    // A lesson library (lessons.json "provides": lesson 03's supervisor.cpp, which lessons 05 and 06 link) that
+    // the copy lacks comes, as CMake takes it (clusterkit_add_lesson_library), from solutions/ or else starter/:
+    // the sandboxed build must see that one file. Its code is then within the submission's reach at compile
+    // time; it is the answer of a lesson this grade does not include.
+    std::vector<fs::path> lesson_libraries_missing_from(const fs::path& tree) const {
+        std::vector<fs::path> files{};
+        for (const auto& lesson : read_lessons(root_)) {
+            if (lesson.provides.empty()) continue;
+            const fs::path file = fs::path(lesson.slug) / (lesson.provides + ".cpp");
+            if (fs::exists(tree / file)) continue;
+            for (const auto& fallback : {root_ / "solutions", root_ / "starter"}) {
+                if (!fs::exists(fallback / file)) continue;
+                files.push_back(fallback / file);
+                break;
+            }
+        }
+        return files;
+    }
+
+    int build_jobs() const { return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.jobs); }
+
+    static SubmissionGrade begin(const std::string& name, const fs::path& source, const Sandbox& sandbox) {
+        SubmissionGrade grade{.name = name, .source = source};
+        grade.sandbox = sandbox.layers();
+        for (const auto& missing : sandbox.missing_layers()) grade.sandbox.push_back("not in force: " + missing);
+        return grade;
+    }
+
+    // Every test case of the lesson's rubric: run when the lesson built, else 0 points with the reason.
+    void test_lesson(const LessonPlan& plan, const fs::path& bin, Sandbox& sandbox, LessonGrade& lesson,
+                     SubmissionGrade& grade) {
+        for (const auto& entry : plan.rubric.tests) {
+            CaseGrade test{.name = entry.name, .section = entry.section, .max_points = entry.points};
+            if (lesson.build == BuildState::built) {
+                run_case(plan, bin, sandbox, test);
+                grade.test_seconds += test.seconds;
+            } else {
+                test.output = lesson.build == BuildState::missing ? "missing: " + lesson.build_message
+                                                                  : "does not compile:\n" + lesson.build_message;
+            }
+            lesson.cases.push_back(std::move(test));
+        }
+        grade.lessons.push_back(std::move(lesson));
+    }
+
+    static void finish(SubmissionGrade& grade, const fs::path& dir, Clock::time_point started) {
         grade.seconds = std::chrono::duration<double>(Clock::now() - started).count();
         write_results_json(grade, dir / "results.json");
         write_junit_xml(grade, dir / "junit.xml");
         write_markdown_report(grade, dir / "report.md");
-        return grade;
     }
 
-private:
-    int build_jobs() const { return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.jobs); }
-
     void run_case(const LessonPlan& plan, const fs::path& bin, Sandbox& sandbox, CaseGrade& test) {
+        // The run sees the test binary, the helper it starts (its path is built in) and the programs under test.
         SandboxRun run{.program = plan.test_binary,
                        .args = {catch2_spec(test.name), "-r", "junit"},
-                       .environment = {{"CLUSTERKIT_BIN_DIR", bin.string()}}};
+                       .environment = {{"CLUSTERKIT_BIN_DIR", bin.string()}},
+                       .limits = {},
+                       .read_only = {plan.test_binary.parent_path() / "clusterkit-test-child", bin}};
         if (const char* deadline = std::getenv("CLUSTERKIT_TEST_DEADLINE_MS"))
             run.environment.emplace_back("CLUSTERKIT_TEST_DEADLINE_MS", deadline);
         run.limits.wall_clock = std::chrono::seconds(options_.timeout_seconds);
@@ -287,6 +465,7 @@ private:
     fs::path root_{};
     Options options_;
     std::vector<LessonPlan> plans_{};
+    Verdict* verdict_;
 };
 
 std::string unique_name(std::string name, std::set<std::string>& taken) {
@@ -345,11 +524,22 @@ int command_grade(const Args& args) {
 
     // Job slots: a lock each (two graders on one machine never share a slot), a user each, a sandbox each.
     const auto slots = claim_slots(options.jobs);
-    for (const auto& problem : prepare_sandbox_users(*std::ranges::max_element(slots)))
-        std::cerr << "kit: warning: " << problem << "\n";
+    const int last_slot = *std::ranges::max_element(slots);
+    const auto user_problems = prepare_sandbox_users(last_slot);
+    // Without its unprivileged user a slot would run graded code as root: no grade from that.
+    if (!user_problems.empty() && !options.prepare) {
+        std::cerr << "kit: error: refusing to grade: the sandbox: " << user_problems.front()
+                  << " (graded code would run as root; make the user" << (last_slot > 1 ? "s clusterkit-grade1 to " : " ")
+                  << "clusterkit-grade" << last_slot << " with useradd --system)\n";
+        return exit_status::failure;
+    }
+    for (const auto& problem : user_problems) std::cerr << "kit: warning: " << problem << "\n";
+    // No graded code sees the kit or the output folder, even where they lie inside a system folder.
+    const std::vector<fs::path> hidden{root, options.out};
     if (options.prepare) {
         for (int slot : slots) {
-            SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2);
+            Sandbox sandbox(slot, options.out / ".sandbox", hidden);
+            SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2, &sandbox);
             const auto outcome = build.warm(root / "build/grading" / ("slot-" + std::to_string(slot) + ".log"));
             if (!outcome.ok) throw std::runtime_error("building the kit library for slot " + std::to_string(slot) +
                                                       " failed: " + outcome.first_error);
@@ -359,6 +549,14 @@ int command_grade(const Args& args) {
     }
     become_subreaper();
     fs::create_directories(options.out);
+    // The runs' private folders go, whatever happens (a refusal included).
+    struct RemoveAtEnd {
+        fs::path path;
+        ~RemoveAtEnd() {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        }
+    } sandbox_folder{options.out / ".sandbox"};
     std::cout << "kit grade: slots";
     for (int slot : slots) std::cout << " " << slot;
     std::cout << (::geteuid() == 0 ? " (users" : " (no users: not root");
@@ -366,12 +564,33 @@ int command_grade(const Args& args) {
         for (int slot : slots) std::cout << " clusterkit-grade" << slot;
     std::cout << ")\n" << std::flush;
 
+    // The grader checks itself before it writes a grade. First, no graded run may read an answer.
+    const fs::path control_build = root / "build/grading/control";
+    {
+        Sandbox sandbox(slots.front(), options.out / ".sandbox", hidden);
+        const auto readable = readable_in(sandbox, answers(root, options.tests_build, control_build, plans));
+        if (!readable.empty()) {
+            std::cerr << "kit: error: refusing to grade: graded code could read " << readable.front()
+                      << (readable.size() > 1 ? " (and " + std::to_string(readable.size() - 1) + " more)" : "")
+                      << " (permissions: no mount namespace here; make it unreadable to user "
+                      << (::geteuid() == 0 ? "clusterkit-grade" + std::to_string(slots.front()) : "you") << ")\n";
+            return exit_status::failure;
+        }
+    }
+
     std::set<std::string> taken;
     std::vector<std::string> names{};
     for (const auto& submission : options.submissions)
         names.push_back(unique_name(options.name.empty() ? submission_name(submission) : options.name, taken));
 
-    Grader grader(root, options, plans);
+    // Then the control: the first slot grades the reference solutions while the other slots start building
+    // submissions; no grade is written before the control has full marks, and none at all if it has not.
+    const bool has_control = fs::is_directory(root / "solutions");
+    if (!has_control)
+        std::cout << "kit grade: control: none (this copy of the kit has no solutions/): the grades are not checked\n";
+    Verdict verdict;
+    std::string refusal{};
+    Grader grader(root, options, plans, &verdict);
     std::vector<SubmissionGrade> grades(options.submissions.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
@@ -380,10 +599,23 @@ int command_grade(const Args& args) {
         std::vector<std::jthread> workers{};
         for (int slot : slots) {
             workers.emplace_back([&, slot] {
-                Sandbox sandbox(slot, options.out / ".sandbox");
-                for (std::size_t i = next++; i < options.submissions.size(); i = next++) {
+                Sandbox sandbox(slot, options.out / ".sandbox", hidden);
+                if (slot == slots.front()) {
+                    std::string problem{};
+                    try {
+                        if (has_control) problem = grader.check_control(sandbox, control_build, numbers);
+                    } catch (const std::exception& error) {
+                        problem = std::string("the control could not be graded: ") + error.what();
+                    }
+                    std::lock_guard lock(print);
+                    refusal = problem;
+                    verdict.decide(problem.empty());
+                }
+                for (std::size_t i = next++; i < options.submissions.size() && !verdict.refused(); i = next++) {
                     try {
                         grades[i] = grader.grade(options.submissions[i], names[i], slot, sandbox);
+                    } catch (const Refused&) {
+                        return;
                     } catch (const std::exception& error) {
                         grades[i] = SubmissionGrade{.name = names[i], .source = options.submissions[i]};
                         std::lock_guard lock(print);
@@ -404,17 +636,22 @@ int command_grade(const Args& args) {
             });
         }
     }
+    if (!refusal.empty()) {
+        // What the other slots had begun (copies, builds, logs) holds no grade: it goes too.
+        std::error_code ignored;
+        for (const auto& name : names) fs::remove_all(options.out / name, ignored);
+        std::cerr << "kit: error: refusing to grade: " << refusal << "\n";
+        return exit_status::failure;
+    }
     const double total = std::chrono::duration<double>(Clock::now() - started).count();
     write_gradebook(grades, options.out / "gradebook.csv");
     {
-        Sandbox description(slots.front(), options.out / ".sandbox");
+        Sandbox description(slots.front(), options.out / ".sandbox", hidden);
         std::cout << "kit grade: sandbox: ";
         for (std::size_t i = 0; i < description.layers().size(); ++i) std::cout << (i ? "; " : "") << description.layers()[i];
         std::cout << "\n";
         for (const auto& missing : description.missing_layers()) std::cout << "kit grade: not in force: " << missing << "\n";
     }
-    std::error_code ignored;
-    fs::remove_all(options.out / ".sandbox", ignored);
     std::cout << "kit grade: " << grades.size() << " submission(s) in " << std::fixed << std::setprecision(1) << total
               << " s with --jobs " << options.jobs << " (" << total / std::max<std::size_t>(1, grades.size())
               << " s per submission); results in " << options.out.string() << " (gradebook.csv, <name>/results.json, "

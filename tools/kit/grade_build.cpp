@@ -1,6 +1,8 @@
 // Building for `kit grade`. See grade_build.hpp.
 #include "grade_build.hpp"
 
+#include "sandbox.hpp"
+
 #include <clusterkit/process.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -8,15 +10,19 @@
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <memory>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace clusterkit::kit {
 namespace asio = boost::asio;
@@ -139,21 +145,92 @@ std::vector<std::string> list_test_cases(const fs::path& test_binary) {
     return names;
 }
 
-SlotBuild::SlotBuild(fs::path root, fs::path dir, int jobs) : root_(std::move(root)), dir_(std::move(dir)), jobs_(jobs) {
-    fs::create_directories(dir_);
+void build_control(const fs::path& root, const fs::path& dir, const std::vector<std::string>& numbers,
+                   const fs::path& bin) {
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all);  // the grader's own: no other user reads the solutions' programs
+    const fs::path log = dir / "kit-grade-build.log";
+    fs::remove(log);
+    if (!fs::exists(dir / "CMakeCache.txt") &&
+        run_logged(tool("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=solutions",
+                                   "-DCLUSTERKIT_TESTS=OFF", "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
+                                   "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DCLUSTERKIT_FAST_LINK=ON"},
+                   log, configure_deadline) != 0)
+        throw std::runtime_error("configuring the reference solutions failed: " + first_error(log, root));
+    std::vector<std::string> args{"--build", dir.string(), "-j", std::to_string(std::max(1u, std::thread::hardware_concurrency()))};
+    for (const auto& number : numbers) {
+        args.push_back("--target");
+        args.push_back("lesson" + number);
+    }
+    if (run_logged(tool("cmake"), args, log, build_deadline) != 0)
+        throw std::runtime_error("building the reference solutions failed: " + first_error(log, root));
+    fs::create_directories(bin);
+    for (const auto& number : numbers)
+        for (const auto& program : {"lesson" + number, "lesson" + number + "-worker"})
+            if (fs::exists(dir / "bin" / program))
+                fs::copy_file(dir / "bin" / program, bin / program, fs::copy_options::overwrite_existing);
 }
 
-BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::string>& slugs, const fs::path& log) {
+SlotBuild::SlotBuild(fs::path root, fs::path dir, int jobs, Sandbox* sandbox)
+    : root_(std::move(root)), dir_(std::move(dir)), jobs_(jobs), sandbox_(sandbox) {
+    fs::create_directories(dir_);
+    // The slot's user builds here: the folder and everything in it are its own (once; a build folder made by
+    // an older grader, as root, is handed over).
+    const auto user = sandbox_ ? sandbox_->user() : std::nullopt;
+    if (!user) return;
+    auto hand_over = [&](const fs::path& path) {
+        struct stat info {};
+        if (::lstat(path.c_str(), &info) == 0 && info.st_uid != user->first && ::lchown(path.c_str(), user->first, user->second) != 0)
+            throw std::runtime_error("cannot hand " + path.string() + " to the sandbox's user: " + std::strerror(errno));
+    };
+    struct stat top {};
+    if (::lstat(dir_.c_str(), &top) == 0 && top.st_uid == user->first) return;
+    hand_over(dir_);
+    for (const auto& entry : fs::recursive_directory_iterator(dir_)) hand_over(entry.path());
+}
+
+int SlotBuild::cmake(const std::vector<std::string>& args, const fs::path& log, std::chrono::seconds deadline) {
+    if (!sandbox_) return run_logged(tool("cmake"), args, log, deadline);
+    SandboxRun run{.program = tool("cmake"), .args = args, .environment = {}, .limits = {},
+                   // What CMake reads (CLUSTERKIT_TESTS, _TOOL and _BENCH off) and the submission's copy; it writes
+                   // only the build folder.
+                   .read_only = {root_ / "CMakeLists.txt", root_ / "cmake", root_ / "lib", root_ / "lessons", tree_},
+                   .writable = {dir_},
+                   .directory = dir_};
+    run.read_only.insert(run.read_only.end(), also_read_.begin(), also_read_.end());
+    run.limits.wall_clock = deadline;
+    run.limits.cpu_seconds = static_cast<long>(deadline.count());
+    run.limits.file_size = 4LL << 30;      // precompiled headers are large
+    run.limits.address_space = 8LL << 30;  // so is a compiler that loads them
+    run.limits.memory = 6LL << 30;
+    run.limits.open_files = 1024;
+    run.limits.processes = 1024;  // not root, RLIMIT_NPROC counts every process of the user
+    run.limits.output_cap = 32u << 20;  // a compiler's errors on a template can be long
+    run.limits.error_cap = 1u << 20;
+    const auto result = sandbox_->run(run);
+    std::ofstream out(log, std::ios::app);
+    out << result.out << result.err;
+    if (!result.start_error.empty()) out << "kit grade: the build could not start in the sandbox: " << result.start_error << "\n";
+    if (result.timed_out) out << "\nkit grade: stopped after " << deadline.count() << " s (the build's deadline)\n";
+    if (!result.status || result.timed_out || result.status->killed_by_signal) return -1;
+    return result.status->code;
+}
+
+BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::string>& slugs, const fs::path& log,
+                                  std::vector<fs::path> also_read) {
     const auto started = Clock::now();
     tree_ = tree;
+    also_read_ = std::move(also_read);
     std::string lessons;
     for (const auto& slug : slugs) lessons += (lessons.empty() ? "" : ";") + slug;
     BuildOutcome outcome;
-    outcome.ok = run_logged(tool("cmake"), {"-S", root_.string(), "-B", dir_.string(), "-G", "Ninja",
-                                            "-DCLUSTERKIT_TREE=" + tree.string(), "-DCLUSTERKIT_TESTS=OFF",
-                                            "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
-                                            "-DCMAKE_BUILD_TYPE=Debug", "-DCLUSTERKIT_LESSONS=" + lessons},
-                            log, configure_deadline) == 0;
+    // As the starter preset builds: no debug information (nobody debugs a graded build, and it costs compile
+    // and link time) and gold where the system has it.
+    outcome.ok = cmake({"-S", root_.string(), "-B", dir_.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=" + tree.string(),
+                        "-DCLUSTERKIT_TESTS=OFF", "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
+                        "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DCLUSTERKIT_FAST_LINK=ON",
+                        "-DCLUSTERKIT_LESSONS=" + lessons},
+                       log, configure_deadline) == 0;
     if (!outcome.ok) outcome.first_error = first_error(log, tree);
     outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return outcome;
@@ -165,9 +242,8 @@ BuildOutcome SlotBuild::warm(const fs::path& log) {
         if (entry.is_directory()) slugs.push_back(entry.path().filename().string());
     auto outcome = configure(root_ / "starter", slugs, log);
     if (!outcome.ok) return outcome;
-    outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "clusterkit_prebuilt", "-j",
-                                            std::to_string(jobs_)},
-                            log, build_deadline) == 0;
+    outcome.ok = cmake({"--build", dir_.string(), "--target", "clusterkit_prebuilt", "-j", std::to_string(jobs_)}, log,
+                       build_deadline) == 0;
     if (!outcome.ok) outcome.first_error = first_error(log, root_);
     return outcome;
 }
@@ -178,9 +254,8 @@ BuildOutcome SlotBuild::build_lesson(const std::string& number, const fs::path& 
     const std::vector<std::string> programs{"lesson" + number, "lesson" + number + "-worker"};
     for (const auto& program : programs) fs::remove(dir_ / "bin" / program);
     BuildOutcome outcome;
-    outcome.ok = run_logged(tool("cmake"), {"--build", dir_.string(), "--target", "lesson" + number, "-j",
-                                            std::to_string(jobs_)},
-                            log, build_deadline) == 0;
+    outcome.ok = cmake({"--build", dir_.string(), "--target", "lesson" + number, "-j", std::to_string(jobs_)}, log,
+                       build_deadline) == 0;
     if (outcome.ok) {
         for (const auto& program : programs)
             if (fs::exists(dir_ / "bin" / program))

@@ -90,6 +90,8 @@ std::vector<Lesson> read_lessons(const fs::path& root) {
         lesson.slug = string_field(object, "slug", file);
         lesson.title = string_field(object, "title", file);
         if (const auto* node = object.if_contains("node"); node && node->is_string()) lesson.node = node->as_string();
+        if (const auto* provides = object.if_contains("provides"); provides && provides->is_string())
+            lesson.provides = provides->as_string();
         if (lesson.slug.size() < 4 || !std::isdigit(static_cast<unsigned char>(lesson.slug[0])) ||
             !std::isdigit(static_cast<unsigned char>(lesson.slug[1])) || lesson.slug[2] != '-')
             throw std::runtime_error(file.string() + ": '" + lesson.slug + "' is not a slug like 01-fork-per-cpu");

@@ -25,6 +25,7 @@ struct Lesson {
     std::string number;  // "01"
     std::string title;
     std::string node;    // the Node.js API it mirrors
+    std::string provides{};  // "supervisor": its NAME.cpp implements lib/include/clusterkit/NAME.hpp; "" for none
 
     fs::path text(const fs::path& root) const { return root / "lessons" / slug / "README.md"; }
     fs::path hints(const fs::path& root) const { return root / "lessons" / slug / "hints.md"; }

@@ -13,18 +13,23 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <grp.h>
 #include <pwd.h>
+#include <set>
 #include <sstream>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
@@ -124,12 +129,151 @@ private:
     std::vector<const char*> pointers_;
 };
 
+// --- the run's view of the file system (root only): a mount namespace of its own ---
+
+// The system's folders every program needs (programs, libraries, compilers, /etc's configuration, devices,
+// /proc); everything else of the machine stays out of sight.
+const std::array<const char*, 11> system_folders{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+                                                 "/etc", "/dev", "/proc", "/sys"};
+
+bool inside(const fs::path& path, const fs::path& folder) {
+    const auto [end, _] = std::mismatch(folder.begin(), folder.end(), path.begin(), path.end());
+    return end == folder.end();
+}
+
+// The steps that make the view, prepared in the grader; MountPlan::apply() runs them in the child between
+// fork and exec, where only system calls are safe (the grader has threads): a tmpfs becomes the new root,
+// the system's folders and the run's paths are bound into it at their own paths, then pivot_root.
+class MountPlan {
+public:
+    MountPlan() = default;
+    MountPlan(const fs::path& new_root, const fs::path& private_dir, const std::vector<fs::path>& hidden,
+              const std::vector<fs::path>& read_only, const std::vector<fs::path>& writable) {
+        root_ = new_root.string();
+        add(Kind::tmpfs, "", "/", "the new root");
+        for (const fs::path folder : system_folders) {
+            std::error_code error;
+            const auto status = fs::symlink_status(folder, error);
+            if (fs::is_symlink(status)) {
+                add(Kind::symlink, fs::read_symlink(folder, error).string(), folder, "");
+            } else if (fs::is_directory(status)) {
+                add(Kind::make_dir, "", folder, "");
+                const bool writable_device = folder == "/dev" || folder == "/proc";
+                add(writable_device ? Kind::bind_tree : Kind::bind_tree_read_only, folder.string(), folder, "");
+            }
+        }
+        for (const fs::path tmp : {"/tmp", "/var/tmp"}) bind(private_dir, tmp, false, "");
+        // Folders the system's folders would show (a kit kept under /usr/local): an empty tmpfs over each.
+        for (const auto& folder : hidden)
+            if (std::ranges::any_of(system_folders, [&](const char* system) { return inside(folder, system); }))
+                if (fs::is_directory(folder)) add(Kind::tmpfs, "", folder, "an empty folder over " + folder.string());
+        for (const auto& path : read_only) bind(path, path, true, path.string());
+        for (const auto& path : writable) bind(path, path, false, path.string());
+    }
+
+    bool empty() const { return steps_.empty(); }
+
+    // In the child: -1 when the view is made, else the index of the step that failed (errno says why).
+    int apply() const noexcept {
+        if (::unshare(CLONE_NEWNS) != 0) return 0;
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 0;
+        for (std::size_t i = 0; i < steps_.size(); ++i)
+            if (!run(steps_[i])) return static_cast<int>(i) + 1;
+        if (::chdir(root_.c_str()) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0 || ::umount2(".", MNT_DETACH) != 0 ||
+            ::chdir("/") != 0)
+            return static_cast<int>(steps_.size()) + 1;
+        return -1;
+    }
+
+    // What the step that apply() returned was doing, for the error message.
+    std::string describe(int failed) const {
+        if (failed == 0) return "making a mount namespace (unshare)";
+        if (failed > static_cast<int>(steps_.size())) return "entering the new root (pivot_root)";
+        const auto& step = steps_[static_cast<std::size_t>(failed - 1)];
+        return "mount namespace: " + (step.what.empty() ? step.target.substr(root_.size()) : step.what);
+    }
+
+private:
+    enum class Kind { tmpfs, make_dir, make_file, symlink, bind, bind_read_only, bind_tree, bind_tree_read_only };
+    struct Step {
+        Kind kind;
+        std::string source;
+        std::string target;  // inside the new root
+        std::string what;    // for messages
+        unsigned long keep_flags = 0;  // the source's mount flags a read-only remount must keep (nosuid, noexec)
+    };
+
+    void add(Kind kind, std::string source, const fs::path& target, std::string what) {
+        // A bind keeps the flags of the mount it comes from: a noexec output folder stays noexec (the control
+        // run finds out), and a remount as read-only may not drop them.
+        unsigned long keep = 0;
+        struct statvfs info {};
+        if (!source.empty() && kind != Kind::symlink && ::statvfs(source.c_str(), &info) == 0) {
+            if (info.f_flag & ST_NOSUID) keep |= MS_NOSUID;
+            if (info.f_flag & ST_NODEV) keep |= MS_NODEV;
+            if (info.f_flag & ST_NOEXEC) keep |= MS_NOEXEC;
+        }
+        steps_.push_back({kind, std::move(source), root_ + (target == "/" ? "" : target.string()), std::move(what), keep});
+    }
+
+    // Binds `source` at `target`, after making the folders above it (and the file or folder itself).
+    void bind(const fs::path& source, const fs::path& target, bool read_only, const std::string& what) {
+        fs::path above{"/"};
+        for (const auto& part : target.parent_path().relative_path()) {
+            above /= part;
+            if (made_.insert(above.string()).second) add(Kind::make_dir, "", above, "");
+        }
+        std::error_code error;
+        add(fs::is_directory(source, error) ? Kind::make_dir : Kind::make_file, "", target, "");
+        add(read_only ? Kind::bind_read_only : Kind::bind, source.string(), target, what.empty() ? target.string() : what);
+    }
+
+    bool run(const Step& step) const noexcept {
+        const char* target = step.target.c_str();
+        switch (step.kind) {
+        case Kind::tmpfs:
+            return ::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") == 0;
+        case Kind::make_dir:
+            return ::mkdir(target, 0755) == 0 || errno == EEXIST;
+        case Kind::make_file: {
+            const int fd = ::open(target, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+            return fd >= 0 && ::close(fd) == 0;
+        }
+        case Kind::symlink:
+            return ::symlink(step.source.c_str(), target) == 0 || errno == EEXIST;
+        case Kind::bind:
+        case Kind::bind_read_only:
+        case Kind::bind_tree:
+        case Kind::bind_tree_read_only: {
+            const bool tree = step.kind == Kind::bind_tree || step.kind == Kind::bind_tree_read_only;
+            const bool read_only = step.kind == Kind::bind_read_only || step.kind == Kind::bind_tree_read_only;
+            const unsigned long recursive = tree ? static_cast<unsigned long>(MS_REC) : 0UL;
+            if (::mount(step.source.c_str(), target, nullptr, MS_BIND | recursive, nullptr) != 0) return false;
+            // /dev keeps its device nodes and /proc its files as they are; everything else: no set-uid, and
+            // read-only unless the run writes there.
+            if (step.kind == Kind::bind_tree) return true;
+            const unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | step.keep_flags |
+                                        (read_only ? static_cast<unsigned long>(MS_RDONLY) : 0UL);
+            return ::mount(nullptr, target, nullptr, flags, nullptr) == 0;
+        }
+        }
+        return false;
+    }
+
+    std::string root_{};
+    std::vector<Step> steps_{};
+    std::set<std::string> made_{};
+};
+
 // Everything that confines the child, in the order it must happen: a session of its own; into the
-// cgroups (while still root); the rlimits (as root, so hard limits can be set); the run's folder; then
-// the unprivileged user, checked; default signal dispositions; death with the grader.
+// cgroups (while still root); the rlimits (as root, so hard limits can be set); its view of the file
+// system (root only); the run's folder; then the unprivileged user, checked; default signal dispositions;
+// death with the grader.
 struct Confine {
     std::vector<int> cgroup_procs{};  // open cgroup.procs files: writing "0" moves the writer
     std::vector<std::pair<int, rlimit>> limits{};
+    const MountPlan* view = nullptr;
+    int report_fd = -1;  // where the child writes which step of the view failed
     std::string directory{};
     std::optional<std::pair<uid_t, gid_t>> user{};
     pid_t grader = ::getpid();
@@ -141,6 +285,14 @@ struct Confine {
             if (::write(fd, "0", 1) != 1) return last_error();
         for (const auto& [resource, limit] : limits)
             if (::setrlimit(resource, &limit) != 0) return last_error();
+        if (view && !view->empty()) {
+            if (const int failed = view->apply(); failed >= 0) {
+                const int saved = errno;
+                [[maybe_unused]] const auto written = ::write(report_fd, &failed, sizeof failed);
+                errno = saved;  // what the launcher reports
+                return {saved, boost::system::system_category()};
+            }
+        }
         if (::chdir(directory.c_str()) != 0) return last_error();
         if (user) {
             const auto [uid, gid] = *user;
@@ -266,7 +418,16 @@ std::vector<int> claim_slots(int count) {
     return slots;
 }
 
-Sandbox::Sandbox(int slot, fs::path work_dir) : slot_(slot), work_dir_(std::move(work_dir)), root_(::geteuid() == 0) {
+// Whether this process may make a mount namespace (not in a container without CAP_SYS_ADMIN): a child tries.
+bool can_make_mount_namespace() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(::unshare(CLONE_NEWNS) == 0 ? 0 : 1);  // system calls only: the grader has threads
+    int status = 0;
+    return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+Sandbox::Sandbox(int slot, fs::path work_dir, std::vector<fs::path> hidden)
+    : slot_(slot), work_dir_(std::move(work_dir)), hidden_(std::move(hidden)), root_(::geteuid() == 0) {
     fs::create_directories(work_dir_);
     fs::permissions(work_dir_, fs::perms(0755));
     layers_ = {"wall-clock deadline", "rlimits (CPU, processes, file size, address space, open files, no core)",
@@ -278,6 +439,12 @@ Sandbox::Sandbox(int slot, fs::path work_dir) : slot_(slot), work_dir_(std::move
         return;
     }
     find_user();
+    namespace_ = can_make_mount_namespace();
+    if (namespace_)
+        layers_.push_back("mount namespace: the run sees the system's folders, the test and the submission's programs only");
+    else
+        missing_.push_back("mount namespace: not allowed here (a container without CAP_SYS_ADMIN?): the run sees what "
+                           "user " + user_name_ + " may read, so the kit's solutions must not be readable to it");
     // Probe the cgroups once, so that the report can say which are in force.
     Cgroups probe;
     std::string why;
@@ -342,13 +509,30 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     }
 
     auto limit = [](long long value) { return rlimit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)}; };
+    // Its view of the file system: a new root (an empty folder of the grader's, mounted over in the run's
+    // namespace only), the program, the paths it names and its private folder.
+    const fs::path new_root = work_dir_ / (run_name + ".root");
+    MountPlan view{};
+    if (namespace_) {
+        fs::create_directories(new_root);
+        fs::permissions(new_root, fs::perms(0700));
+        auto read_only = request.read_only;
+        if (std::ranges::none_of(system_folders, [&](const char* system) { return inside(request.program, system); }))
+            read_only.push_back(request.program);
+        auto writable = request.writable;
+        writable.push_back(private_dir);
+        view = MountPlan(new_root, private_dir, hidden_, read_only, writable);
+    }
+    Pipe report = Pipe::open();
     Confine confine{.limits = {{RLIMIT_CPU, limit(request.limits.cpu_seconds)},
                                {RLIMIT_NPROC, limit(request.limits.processes)},
                                {RLIMIT_FSIZE, limit(request.limits.file_size)},
                                {RLIMIT_AS, limit(request.limits.address_space)},
                                {RLIMIT_NOFILE, limit(request.limits.open_files)},
                                {RLIMIT_CORE, limit(0)}},
-                    .directory = private_dir.string(),
+                    .view = &view,
+                    .report_fd = report.write_end.get(),
+                    .directory = request.directory.empty() ? private_dir.string() : request.directory.string(),
                     .user = user_};
     for (const auto& fd : cgroups.procs) confine.cgroup_procs.push_back(fd.get());
 
@@ -366,16 +550,31 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
                         OwnEnvironment(variables), confine);
     } catch (const std::exception& error) {
         result.start_error = error.what();
+        report.write_end.reset();
+        int failed = -1;
+        if (::read(report.read_end.get(), &failed, sizeof failed) == sizeof failed)
+            result.start_error = view.describe(failed) + ": " + result.start_error;
     }
 
     pid_t session = 0;
+    // The run's processes: its session, and with a cgroup its members (no process can leave it); without a
+    // cgroup, every process of the slot's user. The user alone is not proof where another grader shares the
+    // machine's processes with the same user ids (one in a chroot): its runs are not this run's.
+    auto members = [&] {
+        const auto pids = cgroups.members();
+        return std::set<pid_t>(pids.begin(), pids.end());
+    };
+    auto ours = [&](const ProcessEntry& entry, const std::set<pid_t>& in_cgroup) {
+        if (session > 1 && entry.session == session) return true;
+        if (!cgroups.groups.empty()) return in_cgroup.contains(entry.pid);
+        return user_ && entry.uid == user_->first;
+    };
     auto kill_everything = [&] {
+        const auto in_cgroup = members();
+        for (const auto& entry : process_table())
+            if (entry.state != 'Z' && ours(entry, in_cgroup) && kill_verified(entry.pid)) ++result.processes_killed;
         cgroups.kill_all();
         if (session > 1) ::kill(-session, SIGKILL);  // the session leader's group (pid verified > 1)
-        for (const auto& entry : process_table()) {
-            const bool ours = user_ ? entry.uid == user_->first : (session > 1 && entry.session == session);
-            if (ours && entry.state != 'Z' && kill_verified(entry.pid)) ++result.processes_killed;
-        }
     };
 
     if (process) {
@@ -440,13 +639,14 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     // and make sure that none is left.
     for (int round = 0; round < 250; ++round) {
         bool left = false;
+        const auto in_cgroup = members();
         for (const auto& entry : process_table()) {
-            const bool ours = user_ ? entry.uid == user_->first : (session > 1 && entry.session == session);
-            if (!ours) continue;
-            if (entry.ppid == ::getpid()) {
+            const bool came_back = entry.ppid == ::getpid() &&
+                                   (user_ ? entry.uid == user_->first : (session > 1 && entry.session == session));
+            if (came_back) {
                 if (entry.state != 'Z') kill_verified(entry.pid);
                 ::waitpid(entry.pid, nullptr, 0);
-            } else {
+            } else if (ours(entry, in_cgroup)) {
                 left = true;
                 if (entry.state != 'Z') kill_verified(entry.pid);
             }
@@ -457,6 +657,7 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     cleanup(result, shm_prefix);
     std::error_code ignored;
     fs::remove_all(private_dir, ignored);
+    fs::remove(new_root, ignored);  // empty on the grader's side: the mounts were the run's namespace's
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return result;
 }

@@ -10,6 +10,11 @@
 //     that user";
 //   - as root: a cgroup v1 `pids` group (pids.max) and `memory` group, and a cgroup v2 group whose
 //     `cgroup.kill` ends every process in it at once;
+//   - as root: a mount namespace of its own, in which the file system is only the system's folders (/usr,
+//     /etc, /dev, /proc, /sys, ...), its private folder (also /tmp and /var/tmp) and the paths the run names
+//     (the test binary, the submission's programs), each at its own path: not the kit (solutions, mutants,
+//     hostile suite), not the output folder, not the other submissions or builds. Bind mounts do not look at
+//     the folders above a path, so an output folder inside a private (0700) home folder works as well;
 //   - a private /dev/shm name prefix (CLUSTERKIT_SHM_PREFIX), a private writable TMPDIR and HOME, and an
 //     environment of its own (nothing of the grader's leaks in);
 //   - output captured up to a size cap (a flood fills neither memory nor disk).
@@ -47,6 +52,11 @@ struct SandboxRun {
     std::vector<std::string> args{};
     std::vector<std::pair<std::string, std::string>> environment{};  // added to the sandbox's own few variables
     SandboxLimits limits{};
+    // The paths the run may see besides the system's folders, its private folder and `program` (as root;
+    // otherwise it sees what its user may see).
+    std::vector<std::filesystem::path> read_only{};
+    std::vector<std::filesystem::path> writable{};
+    std::filesystem::path directory{};  // where it starts; default: its private folder
 };
 
 struct SandboxResult {
@@ -66,8 +76,9 @@ struct SandboxResult {
 // belong to exactly one run at a time. Thread-compatible: use one Sandbox per thread.
 class Sandbox {
 public:
-    // `slot` counts from 1; `work_dir` is where the runs' private folders go (created if needed).
-    Sandbox(int slot, std::filesystem::path work_dir);
+    // `slot` counts from 1; `work_dir` is where the runs' private folders go (created if needed). `hidden`:
+    // folders no run may see even when they lie inside a system folder (the kit, the output folder).
+    Sandbox(int slot, std::filesystem::path work_dir, std::vector<std::filesystem::path> hidden = {});
     ~Sandbox();
     Sandbox(const Sandbox&) = delete;
     Sandbox& operator=(const Sandbox&) = delete;
@@ -78,6 +89,8 @@ public:
     const std::vector<std::string>& layers() const { return layers_; }
     // What could not be used here and why ("cgroup v1 memory: Permission denied").
     const std::vector<std::string>& missing_layers() const { return missing_; }
+    // The sandbox's user (root only), for files a run must own.
+    std::optional<std::pair<uid_t, gid_t>> user() const { return user_; }
 
 private:
     struct Cgroups;
@@ -86,7 +99,9 @@ private:
 
     int slot_;
     std::filesystem::path work_dir_{};
+    std::vector<std::filesystem::path> hidden_{};
     bool root_;
+    bool namespace_ = false;  // runs get a mount namespace of their own
     std::optional<std::pair<uid_t, gid_t>> user_;
     std::string user_name_{};
     long run_count_ = 0;

@@ -82,7 +82,21 @@ struct BindFd {
     }
 };
 
-// BindFd for a list of descriptors decided at run time (Boost.Process takes initializers as a fixed list).
+// In the child, after fork: closes every descriptor between two that the launcher keeps (`kept`: 0, 1, 2, the
+// targets, its own error pipe). Boost.Process 1.81 to 1.85 close only those above the highest one kept
+// (boostorg/process#360, fixed in 1.86), so a descriptor without close-on-exec, such as the listening socket
+// of an Asio acceptor, leaks into every child: a worker would keep the primary's copy of a socket open.
+// Sorts `kept` in place, as the launcher does: no allocation between fork and exec.
+inline void close_unkept_descriptors(std::vector<int>& kept) {
+    std::sort(kept.begin(), kept.end());
+    for (std::size_t i = 0; i + 1 < kept.size(); ++i)
+        if (kept[i + 1] > kept[i] + 1)
+            ::close_range(static_cast<unsigned>(kept[i] + 1), static_cast<unsigned>(kept[i + 1] - 1), 0);
+}
+
+// BindFd for a list of descriptors decided at run time (Boost.Process takes initializers as a fixed list). Once
+// every descriptor is in place, the others are closed (close_unkept_descriptors): the child gets these and
+// its standard streams, and nothing else.
 struct BindFds {
     mutable std::vector<BindFd> fds;
 
@@ -105,6 +119,7 @@ struct BindFds {
         }
         for (const auto& fd : fds)
             if (auto error = fd.on_exec_setup(launcher, exe, argv)) return error;
+        close_unkept_descriptors(launcher.fd_whitelist);
         return {};
     }
 };
