@@ -365,11 +365,13 @@ TEST_CASE("a worker answers its other connections while /work runs: the work goe
     HttpClient other(server.port);
     check_greeting(working.request("GET", "/"));
     check_greeting(other.request("GET", "/"));
-    // Both requests wait in the kernel while the worker is stopped: it finds the /work request first.
-    REQUIRE(signal_descendant(server.workers.at(1), SIGSTOP));
+    // The other request is sent once the worker has spent 50 ms of CPU on the /work request (the kernel sends
+    // no event about that): it is in the middle of the work, whichever order its event loop runs handlers in.
+    const pid_t worker = server.workers.at(1);
+    const auto before = cpu_time_ns(worker);
     working.send_request("GET", "/work?ms=600");
+    REQUIRE(look_until([&] { return cpu_time_ns(worker) - before >= 50'000'000; }, 30s));
     other.send_request("GET", "/");
-    REQUIRE(signal_descendant(server.workers.at(1), SIGCONT));
     check_greeting(other.read_response());
     CHECK_FALSE(working.has_bytes_waiting());  // the 600 ms of work are not done yet
     const auto worked = working.read_response();
@@ -478,8 +480,9 @@ TEST_CASE("during a drain a new connection is refused at once: the primary and t
     CHECK(status->describe() == "exited with code 0");
 }
 
-TEST_CASE("during a drain an idle connection is given a second for one more request, which is answered with "
-          "Connection: close",
+// (No ': ' in a test's name near its end: Catch2 2's console reporter loops for ever on such a failure.)
+TEST_CASE("during a drain an idle connection is given a second for one more request, which is answered before the "
+          "connection closes",
           "[06][drain]") {
     Server server(1, {"--grace-ms", "30000"});
     HttpClient idle(server.port);
