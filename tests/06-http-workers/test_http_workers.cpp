@@ -404,16 +404,18 @@ TEST_CASE("a request with Connection: close, or in HTTP/1.0, is answered with Co
 TEST_CASE("a request body of up to 64 KiB is read, and a larger one gets 400 and a closed connection",
           "[06][http]") {
     Server server(1);
-    const auto with_body = [](std::size_t bytes) {
-        return "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(bytes) + "\r\n\r\n" +
-               std::string(bytes, 'x');
+    const auto head_for = [](std::size_t bytes) {
+        return "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(bytes) + "\r\n\r\n";
     };
     HttpClient fits(server.port);
-    fits.send_raw(with_body(64 * 1024));
+    fits.send_raw(head_for(64 * 1024) + std::string(64 * 1024, 'x'));
     check_greeting(fits.read_response());
 
+    // The head alone: Content-Length already says the body is too large. A body sent as well would still be
+    // arriving when the server closes, and closing a socket with unread bytes resets the connection (RST):
+    // the client's send fails with EPIPE, and the 400 may be lost with it.
     HttpClient too_large(server.port);
-    too_large.send_raw(with_body(64 * 1024 + 1));
+    too_large.send_raw(head_for(64 * 1024 + 1));
     const auto response = too_large.read_response();
     INFO(response.describe());
     CHECK(response.status == 400);
