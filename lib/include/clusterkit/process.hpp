@@ -61,9 +61,25 @@ struct OwnProcessGroup {
     }
 };
 
+// In the child, after fork: closes every descriptor between two that the launcher keeps (`kept`: 0, 1, 2, the
+// targets, its own error pipe). Boost.Process 1.81 to 1.85 close only those above the highest one kept
+// (boostorg/process#360, fixed in 1.86), so a descriptor without close-on-exec leaks into every child: the
+// listening socket of an Asio acceptor (a worker would keep the primary's copy of a socket open), or the
+// child's own end of the stdin pipe that process_stdio makes (a worker that closes its stdin would still hold
+// the pipe open, and the primary's writes would never fail with EPIPE).
+// Sorts `kept` in place, as the launcher does: no allocation between fork and exec.
+inline void close_unkept_descriptors(std::vector<int>& kept) {
+    std::sort(kept.begin(), kept.end());
+    for (std::size_t i = 0; i + 1 < kept.size(); ++i)
+        if (kept[i + 1] > kept[i] + 1)
+            ::close_range(static_cast<unsigned>(kept[i] + 1), static_cast<unsigned>(kept[i + 1] - 1), 0);
+}
+
 // A Boost.Process v2 initializer: the child gets `fd` as its descriptor `target` (a pipe, a socket, a
-// listening socket). Boost's posix::bind_fd does this too, but in 1.81 its on_setup() has no return
-// statement (undefined behaviour: a garbage error code, or worse when optimised; fixed in 1.83).
+// listening socket), and nothing else beyond its standard streams (close_unkept_descriptors): give it after
+// process_stdio, whose descriptors are in place by then. Boost's posix::bind_fd places a descriptor too, but
+// in 1.81 its on_setup() has no return statement (undefined behaviour: a garbage error code, or worse when
+// optimised; fixed in 1.83).
 struct BindFd {
     int target;
     int fd;
@@ -74,25 +90,19 @@ struct BindFd {
         return {};
     }
     template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) const {
-        // dup2 clears close-on-exec on the copy; when fd is already target, clear it by hand.
+    boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path&, const char* const*&) const {
+        if (auto error = place()) return error;
+        close_unkept_descriptors(launcher.fd_whitelist);
+        return {};
+    }
+    // In the child: `fd` becomes `target`. dup2 clears close-on-exec on the copy; when fd is already target,
+    // clear it by hand.
+    boost::system::error_code place() const {
         const int result = fd == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(fd, target);
         if (result == -1) return {errno, boost::system::system_category()};
         return {};
     }
 };
-
-// In the child, after fork: closes every descriptor between two that the launcher keeps (`kept`: 0, 1, 2, the
-// targets, its own error pipe). Boost.Process 1.81 to 1.85 close only those above the highest one kept
-// (boostorg/process#360, fixed in 1.86), so a descriptor without close-on-exec, such as the listening socket
-// of an Asio acceptor, leaks into every child: a worker would keep the primary's copy of a socket open.
-// Sorts `kept` in place, as the launcher does: no allocation between fork and exec.
-inline void close_unkept_descriptors(std::vector<int>& kept) {
-    std::sort(kept.begin(), kept.end());
-    for (std::size_t i = 0; i + 1 < kept.size(); ++i)
-        if (kept[i + 1] > kept[i] + 1)
-            ::close_range(static_cast<unsigned>(kept[i] + 1), static_cast<unsigned>(kept[i + 1] - 1), 0);
-}
 
 // BindFd for a list of descriptors decided at run time (Boost.Process takes initializers as a fixed list). Once
 // every descriptor is in place, the others are closed (close_unkept_descriptors): the child gets these and
@@ -107,7 +117,7 @@ struct BindFds {
         return {};
     }
     template <typename Launcher>
-    boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path& exe, const char* const*& argv) const {
+    boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path&, const char* const*&) const {
         // A source that is also another binding's target would be overwritten before its turn: first move every
         // such source above all the targets (in the child, whose copy of `fds` this is: hence mutable).
         int highest = 0;
@@ -118,7 +128,7 @@ struct BindFds {
             if (fd.fd == -1) return {errno, boost::system::system_category()};
         }
         for (const auto& fd : fds)
-            if (auto error = fd.on_exec_setup(launcher, exe, argv)) return error;
+            if (auto error = fd.place()) return error;
         close_unkept_descriptors(launcher.fd_whitelist);
         return {};
     }
