@@ -6,8 +6,6 @@
 #include <clusterkit/process.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cerrno>
@@ -127,22 +125,6 @@ void build_tests(const fs::path& root, const fs::path& dir, const std::vector<st
     args.push_back("clusterkit-test-child");
     if (run_logged(tool("cmake"), args, log, build_deadline) != 0)
         throw std::runtime_error("building the kit's tests failed: " + first_error(log, root));
-}
-
-std::vector<std::string> list_test_cases(const fs::path& test_binary) {
-    asio::io_context context;
-    asio::readable_pipe out(context);
-    bp::process child(context, test_binary, {"--list-test-names-only"}, bp::process_stdio{nullptr, out, nullptr});
-    std::string text;
-    error_code error;
-    asio::read(out, asio::dynamic_buffer(text), error);
-    child.wait();  // Catch2 2 exits with the number of test cases listed, not 0
-    std::vector<std::string> names;
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);)
-        if (!line.empty()) names.push_back(line);
-    if (names.empty()) throw std::runtime_error(test_binary.string() + " --list-test-names-only listed no test case");
-    return names;
 }
 
 void build_control(const fs::path& root, const fs::path& dir, const std::vector<std::string>& numbers,
