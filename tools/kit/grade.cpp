@@ -2,8 +2,9 @@
 //
 // For each submission: its lesson folders are copied (regular files only), each lesson is built on its own
 // (a compile error costs that lesson only, and the report shows the compiler's first error), and every test
-// case of the rubric runs as the kit's test binary in the sandbox (sandbox.hpp), against the submission's
-// programs (CLUSTERKIT_BIN_DIR). Points come from tests/NN-name/rubric.json. The kit's tests are built once;
+// case of the rubric runs through the pipeline of `kit verify` (pipeline.hpp) with the sandbox as its runner
+// (sandbox_runner.hpp), against the submission's programs (CLUSTERKIT_BIN_DIR): the student's report says
+// what `kit verify` would have said. Points come from tests/NN-name/rubric.json. The kit's tests are built once;
 // the submissions are built in one build folder per job slot, so the kit's library and precompiled headers
 // are compiled once per slot, not once per submission. Outputs: see report.hpp. Workflow: docs/instructor.md.
 #include "commands.hpp"
@@ -204,7 +205,7 @@ std::string control_failure(const SubmissionGrade& control) {
             std::vector<std::string> lines{};
             std::istringstream text(test.output);
             for (std::string line; std::getline(text, line);)
-                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos && line != "FAILED:")
+                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos)
                     lines.push_back(line.substr(start));
             const std::string where = "lesson " + lesson.slug + ", \"" + test.name + "\": ";
             for (const auto& [phrase, kind] : kinds)
@@ -425,6 +426,18 @@ private:
     Verdict* verdict_;
 };
 
+// Progress while a class is graded, one line per finished submission: "kit grade: 3 of 8 graded (alice: ...),
+// elapsed 95 s, expected end in ~158 s". The estimate assumes the rest take as long as those so far.
+std::string progress_line(std::size_t done, std::size_t total, Clock::duration elapsed, const std::string& what) {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(0) << "kit grade: " << done << " of " << total << " graded (" << what
+         << "), elapsed " << seconds << " s";
+    if (done < total) line << ", expected end in ~" << seconds / static_cast<double>(done) * static_cast<double>(total - done) << " s";
+    line << "\n";
+    return line.str();
+}
+
 std::string unique_name(std::string name, std::set<std::string>& taken) {
     if (name.empty() || name == "." || name == "..") name = "submission";
     std::string candidate = name;
@@ -551,6 +564,7 @@ int command_grade(const Args& args) {
     std::vector<SubmissionGrade> grades(options.submissions.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
+    std::size_t finished = 0;  // under `print`
     const auto started = Clock::now();
     {
         std::vector<std::jthread> workers{};
@@ -577,18 +591,20 @@ int command_grade(const Args& args) {
                         grades[i] = SubmissionGrade{.name = names[i], .source = options.submissions[i]};
                         std::lock_guard lock(print);
                         std::cerr << "kit: error: grading " << names[i] << ": " << error.what() << "\n";
+                        std::cout << progress_line(++finished, grades.size(), Clock::now() - started,
+                                                   names[i] + ": not graded (an error)") << std::flush;
                         continue;
                     }
-                    std::lock_guard lock(print);
-                    std::cout << "kit grade: " << std::left << std::setw(24) << names[i] << " " << std::right << std::setw(3)
-                              << grades[i].score() << "/" << grades[i].max_score() << "  " << std::fixed
-                              << std::setprecision(1) << grades[i].seconds << " s (build " << grades[i].build_seconds
-                              << " s, tests " << grades[i].test_seconds << " s)";
+                    std::ostringstream what;
+                    what << names[i] << ": " << grades[i].score() << "/" << grades[i].max_score() << " in " << std::fixed
+                         << std::setprecision(1) << grades[i].seconds << " s, build " << grades[i].build_seconds
+                         << " s, tests " << grades[i].test_seconds << " s";
                     for (const auto& lesson : grades[i].lessons)
                         if (lesson.build != BuildState::built)
-                            std::cout << "  [" << lesson.slug.substr(0, 2) << " "
-                                      << (lesson.build == BuildState::missing ? "missing" : "does not compile") << "]";
-                    std::cout << "\n" << std::flush;
+                            what << ", " << lesson.slug.substr(0, 2) << " "
+                                 << (lesson.build == BuildState::missing ? "missing" : "does not compile");
+                    std::lock_guard lock(print);
+                    std::cout << progress_line(++finished, grades.size(), Clock::now() - started, what.str()) << std::flush;
                 }
             });
         }
