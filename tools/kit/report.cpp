@@ -46,9 +46,15 @@ std::string code_block(const std::string& text) {
 }
 
 // The output Gradescope shows for a test case, in Markdown: its failure as `kit verify` shows it (what was
-// expected, what the program did, where the lesson teaches it), verbatim in a code block.
+// expected, what the program did, where the lesson teaches it): the first line (the verdict: "expected:
+// ...", "does not compile:", "stopped at the 8 s deadline...") as text, the rest verbatim in a code block.
 std::string case_output(const CaseGrade& test) {
-    return test.passed ? "passed" : code_block(test.output);
+    if (test.passed) return "passed";
+    const auto end_of_first = test.output.find('\n');
+    std::string text = test.output.substr(0, end_of_first) + "\n";
+    if (end_of_first != std::string::npos && end_of_first + 1 < test.output.size())
+        text += "\n" + code_block(test.output.substr(end_of_first + 1));
+    return text;
 }
 
 // Who sees the results on Gradescope, and when (report.hpp).
