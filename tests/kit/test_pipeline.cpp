@@ -3,13 +3,14 @@
 // binary is kit-record-sample (record_sample.cpp), whose cases fail on purpose, one way each.
 #include "catch.hpp"
 
-#include "junit.hpp"
 #include "pipeline.hpp"
 #include "record.hpp"
 #include "repo.hpp"
+#include "sandbox_runner.hpp"
 #include "verdict.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -167,13 +168,37 @@ TEST_CASE("a test spec selects exactly one test case, whatever its characters", 
     CHECK(exact_test_spec("a, b [c] *d* ~e \"f\" \\g") == "a\\, b \\[c\\] \\*d\\* \\~e \\\"f\\\" \\\\g");
 }
 
-TEST_CASE("a Catch2 JUnit report reads back as one result per test case (kit grade)", "[kit][junit]") {
-    const auto results = parse_junit_file(KIT_TEST_DATA "/catch2-junit.xml");
-    REQUIRE(results.size() == 1);
-    CHECK(results[0].name == "under a one-CPU affinity mask the primary starts one worker");
-    CHECK_FALSE(results[0].passed);
-    std::istringstream half("<?xml version=\"1.0\"?>\n<testsuites>\n  <testsuite name=\"test01\">\n    <testcase name=\"x\"");
-    CHECK_THROWS_AS(parse_junit(half), JunitError);
+TEST_CASE("the sandbox's findings become the runner's problems, in a grade's words (kit grade)", "[kit][sandbox]") {
+    SandboxLimits limits{};
+    limits.wall_clock = std::chrono::seconds(8);
+    CHECK(sandbox_problems(SandboxResult{.status = clusterkit::WaitStatus{.code = 0}}, limits).empty());
+
+    const SandboxResult hung{.status = clusterkit::WaitStatus{.killed_by_signal = true, .signal = SIGKILL},
+                             .timed_out = true, .processes_killed = 3};
+    CHECK(sandbox_problems(hung, limits) ==
+          std::vector<std::string>{"stopped at the 8 s deadline: the program hung, or never ended (everything it "
+                                   "started was killed)"});
+
+    const SandboxResult spun{.status = clusterkit::WaitStatus{.killed_by_signal = true, .signal = SIGXCPU}};
+    CHECK(sandbox_problems(spun, limits) ==
+          std::vector<std::string>{"the test process was killed by SIGXCPU (the CPU-time limit)"});
+    const SandboxResult wrote{.status = clusterkit::WaitStatus{.killed_by_signal = true, .signal = SIGXFSZ}};
+    CHECK(sandbox_problems(wrote, limits) ==
+          std::vector<std::string>{"the test process was killed by SIGXFSZ (the file-size limit)"});
+
+    const SandboxResult messy{.status = clusterkit::WaitStatus{.code = 1}, .out_dropped = 100,
+                              .processes_killed = 2, .objects_removed = 1};
+    CHECK(sandbox_problems(messy, limits) ==
+          std::vector<std::string>{
+              "the test's report passed the 8 MiB output cap: a flood of output (100 bytes dropped)",
+              "left behind 2 process(es) still running after the test ended (killed)",
+              "left behind 1 object(s) in /dev/shm, /tmp or SysV IPC (removed)"});
+
+    // A run that did not start: read_case says so, with the sandbox's reason.
+    const RunnerResult not_started{.start_error = "mount namespace: /usr: Permission denied"};
+    const auto result = read_case("a", not_started);
+    CHECK_FALSE(result.passed);
+    CHECK(result.problems.front() == "the test program could not start: mount namespace: /usr: Permission denied");
 }
 
 TEST_CASE("a lesson heading becomes GitHub's anchor", "[kit][verdict]") {

@@ -2,16 +2,19 @@
 //
 // For each submission: its lesson folders are copied (regular files only), each lesson is built on its own
 // (a compile error costs that lesson only, and the report shows the compiler's first error), and every test
-// case of the rubric runs as the kit's test binary in the sandbox (sandbox.hpp), against the submission's
-// programs (CLUSTERKIT_BIN_DIR). Points come from tests/NN-name/rubric.json. The kit's tests are built once;
+// case of the rubric runs through the pipeline of `kit verify` (pipeline.hpp) with the sandbox as its runner
+// (sandbox_runner.hpp), against the submission's programs (CLUSTERKIT_BIN_DIR): the student's report says
+// what `kit verify` would have said. Points come from tests/NN-name/rubric.json. The kit's tests are built once;
 // the submissions are built in one build folder per job slot, so the kit's library and precompiled headers
 // are compiled once per slot, not once per submission. Outputs: see report.hpp. Workflow: docs/instructor.md.
 #include "commands.hpp"
 #include "grade_build.hpp"
-#include "junit.hpp"
+#include "pipeline.hpp"
 #include "repo.hpp"
 #include "report.hpp"
 #include "sandbox.hpp"
+#include "sandbox_runner.hpp"
+#include "verdict.hpp"
 
 #include <clusterkit/errors.hpp>
 
@@ -109,16 +112,6 @@ Options parse_options(const Args& args, const fs::path& root) {
     return options;
 }
 
-// Catch2's test spec treats , [ ] * ~ " \ specially: a backslash before each makes it literal.
-std::string catch2_spec(const std::string& name) {
-    std::string spec{};
-    for (char c : name) {
-        if (std::string_view(",[]*~\"\\").find(c) != std::string_view::npos) spec += '\\';
-        spec += c;
-    }
-    return spec;
-}
-
 struct LessonPlan {
     Lesson lesson{};
     Rubric rubric{};
@@ -130,7 +123,7 @@ struct LessonPlan {
 std::vector<std::string> rubric_problems(const fs::path& root, const LessonPlan& plan) {
     std::vector<std::string> problems{};
     const auto file = rubric_path(root, plan.lesson).string();
-    const auto listed = list_test_cases(plan.test_binary);
+    const auto listed = test_case_names(plan.test_binary);
     std::set<std::string> names(listed.begin(), listed.end());
     for (const auto& name : listed)
         if (!plan.rubric.find(name)) problems.push_back(file + ": test case \"" + name + "\" has no entry (no weight)");
@@ -212,7 +205,7 @@ std::string control_failure(const SubmissionGrade& control) {
             std::vector<std::string> lines{};
             std::istringstream text(test.output);
             for (std::string line; std::getline(text, line);)
-                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos && line != "FAILED:")
+                if (const auto start = line.find_first_not_of(" \t"); start != std::string::npos)
                     lines.push_back(line.substr(start));
             const std::string where = "lesson " + lesson.slug + ", \"" + test.name + "\": ";
             for (const auto& [phrase, kind] : kinds)
@@ -379,15 +372,19 @@ private:
     // Every test case of the lesson's rubric: run when the lesson built, else 0 points with the reason.
     void test_lesson(const LessonPlan& plan, const fs::path& bin, Sandbox& sandbox, LessonGrade& lesson,
                      SubmissionGrade& grade) {
+        int index = 0;
         for (const auto& entry : plan.rubric.tests) {
             CaseGrade test{.name = entry.name, .section = entry.section, .max_points = entry.points};
             if (lesson.build == BuildState::built) {
-                run_case(plan, bin, sandbox, test);
+                run_case(plan, bin, bin.parent_path() / ("case-" + plan.lesson.number + "-" + std::to_string(++index)),
+                         sandbox, test);
                 grade.test_seconds += test.seconds;
             } else {
                 test.output = lesson.build == BuildState::missing ? "missing: " + lesson.build_message
                                                                   : "does not compile:\n" + lesson.build_message;
             }
+            if (const auto read = read_line(root_, plan.lesson, test.name); !test.passed && !read.empty())
+                test.output += (test.output.ends_with('\n') ? "" : "\n") + read + "\n";
             lesson.cases.push_back(std::move(test));
         }
         grade.lessons.push_back(std::move(lesson));
@@ -400,63 +397,24 @@ private:
         write_markdown_report(grade, dir / "report.md");
     }
 
-    void run_case(const LessonPlan& plan, const fs::path& bin, Sandbox& sandbox, CaseGrade& test) {
+    // One test case through the pipeline (pipeline.hpp), with the sandbox as its runner: the same record,
+    // the same CaseResult and the same failure text as `kit verify` shows the student.
+    void run_case(const LessonPlan& plan, const fs::path& bin, const fs::path& work, Sandbox& sandbox, CaseGrade& test) {
         // The run sees the test binary, the helper it starts (its path is built in) and the programs under test.
-        SandboxRun run{.program = plan.test_binary,
-                       .args = {catch2_spec(test.name), "-r", "junit"},
-                       .environment = {{"CLUSTERKIT_BIN_DIR", bin.string()}},
-                       .limits = {},
-                       .read_only = {plan.test_binary.parent_path() / "clusterkit-test-child", bin}};
+        SandboxRunner runner(sandbox, {plan.test_binary.parent_path() / "clusterkit-test-child", bin},
+                             std::chrono::seconds(options_.timeout_seconds));
+        CaseRun run{.binary = plan.test_binary, .name = test.name, .environment = {{"CLUSTERKIT_BIN_DIR", bin.string()}},
+                    .work = work};
         if (const char* deadline = std::getenv("CLUSTERKIT_TEST_DEADLINE_MS"))
             run.environment.emplace_back("CLUSTERKIT_TEST_DEADLINE_MS", deadline);
-        run.limits.wall_clock = std::chrono::seconds(options_.timeout_seconds);
-        const auto result = sandbox.run(run);
-        test.seconds = result.seconds;
-
-        std::vector<std::string> problems{};
-        std::optional<TestResult> reported;
-        if (!result.status) {
-            problems.push_back("the test could not start: " + result.start_error);
-        } else {
-            try {
-                std::istringstream xml(result.out);
-                // One <testcase> per test case, or one per leaf section ("name/section"): all must pass.
-                for (const auto& one : parse_junit(xml)) {
-                    if (one.name != test.name && !one.name.starts_with(test.name + "/")) continue;
-                    if (!reported) reported = TestResult{.name = test.name, .passed = true, .message = {}, .seconds = 0};
-                    reported->passed = reported->passed && one.passed;
-                    if (!one.passed) reported->message += one.message;
-                }
-            } catch (const std::exception&) {
-            }
-        }
-        if (result.timed_out)
-            problems.push_back("stopped at the " + std::to_string(options_.timeout_seconds) +
-                               " s deadline: the program hung, or never ended (everything it started was killed)");
-        if (result.out_dropped > 0)
-            problems.push_back("the test's report passed the " + std::to_string(run.limits.output_cap >> 20) +
-                               " MiB output cap: a flood of output (" + std::to_string(result.out_dropped) + " bytes dropped)");
-        if (result.status && !result.timed_out && result.status->killed_by_signal)
-            problems.push_back("the test process was " + result.status->describe() +
-                               (result.status->signal == SIGXCPU ? " (the CPU-time limit)" : "") +
-                               (result.status->signal == SIGXFSZ ? " (the file-size limit)" : ""));
-        if (result.status && !result.timed_out && !reported)
-            problems.push_back("the test binary reported no result for this test case (it " + result.status->describe() + ")");
-        if (!result.timed_out && result.processes_killed > 0)
-            problems.push_back("left behind " + std::to_string(result.processes_killed) +
-                               " process(es) still running after the test ended (killed)");
-        if (result.objects_removed > 0)
-            problems.push_back("left behind " + std::to_string(result.objects_removed) +
-                               " object(s) in /dev/shm, /tmp or SysV IPC (removed)");
-
-        test.passed = reported && reported->passed && problems.empty() && result.status && result.status->code == 0 &&
-                      !result.status->killed_by_signal;
+        const auto ran = runner.run(run);
+        const auto result = read_case(test.name, ran);
+        test.seconds = ran.seconds;
+        test.passed = result.passed;
         test.points = test.passed ? test.max_points : 0;
         if (test.passed) return;
         std::string output{};
-        for (const auto& problem : problems) output += problem + "\n";
-        if (reported && !reported->passed) output += reported->message;
-        if (!reported && !result.err.empty()) output += "stderr of the test:\n" + result.err;
+        for (const auto& line : failure_lines(result, root_)) output += line + "\n";  // test_lesson adds "read:"
         constexpr std::size_t shown = 6000;
         if (output.size() > shown) output = output.substr(0, shown) + "\n[... cut at " + std::to_string(shown) + " characters]";
         test.output = output;
@@ -467,6 +425,18 @@ private:
     std::vector<LessonPlan> plans_{};
     Verdict* verdict_;
 };
+
+// Progress while a class is graded, one line per finished submission: "kit grade: 3 of 8 graded (alice: ...),
+// elapsed 95 s, expected end in ~158 s". The estimate assumes the rest take as long as those so far.
+std::string progress_line(std::size_t done, std::size_t total, Clock::duration elapsed, const std::string& what) {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(0) << "kit grade: " << done << " of " << total << " graded (" << what
+         << "), elapsed " << seconds << " s";
+    if (done < total) line << ", expected end in ~" << seconds / static_cast<double>(done) * static_cast<double>(total - done) << " s";
+    line << "\n";
+    return line.str();
+}
 
 std::string unique_name(std::string name, std::set<std::string>& taken) {
     if (name.empty() || name == "." || name == "..") name = "submission";
@@ -594,6 +564,7 @@ int command_grade(const Args& args) {
     std::vector<SubmissionGrade> grades(options.submissions.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
+    std::size_t finished = 0;  // under `print`
     const auto started = Clock::now();
     {
         std::vector<std::jthread> workers{};
@@ -620,18 +591,20 @@ int command_grade(const Args& args) {
                         grades[i] = SubmissionGrade{.name = names[i], .source = options.submissions[i]};
                         std::lock_guard lock(print);
                         std::cerr << "kit: error: grading " << names[i] << ": " << error.what() << "\n";
+                        std::cout << progress_line(++finished, grades.size(), Clock::now() - started,
+                                                   names[i] + ": not graded (an error)") << std::flush;
                         continue;
                     }
-                    std::lock_guard lock(print);
-                    std::cout << "kit grade: " << std::left << std::setw(24) << names[i] << " " << std::right << std::setw(3)
-                              << grades[i].score() << "/" << grades[i].max_score() << "  " << std::fixed
-                              << std::setprecision(1) << grades[i].seconds << " s (build " << grades[i].build_seconds
-                              << " s, tests " << grades[i].test_seconds << " s)";
+                    std::ostringstream what;
+                    what << names[i] << ": " << grades[i].score() << "/" << grades[i].max_score() << " in " << std::fixed
+                         << std::setprecision(1) << grades[i].seconds << " s, build " << grades[i].build_seconds
+                         << " s, tests " << grades[i].test_seconds << " s";
                     for (const auto& lesson : grades[i].lessons)
                         if (lesson.build != BuildState::built)
-                            std::cout << "  [" << lesson.slug.substr(0, 2) << " "
-                                      << (lesson.build == BuildState::missing ? "missing" : "does not compile") << "]";
-                    std::cout << "\n" << std::flush;
+                            what << ", " << lesson.slug.substr(0, 2) << " "
+                                 << (lesson.build == BuildState::missing ? "missing" : "does not compile");
+                    std::lock_guard lock(print);
+                    std::cout << progress_line(++finished, grades.size(), Clock::now() - started, what.str()) << std::flush;
                 }
             });
         }

@@ -1,13 +1,13 @@
 // Building for `kit grade`. See grade_build.hpp.
 #include "grade_build.hpp"
 
+#include "build.hpp"
+#include "exec.hpp"
 #include "sandbox.hpp"
 
 #include <clusterkit/process.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cerrno>
@@ -35,32 +35,6 @@ namespace {
 
 constexpr std::chrono::seconds configure_deadline{300};
 constexpr std::chrono::seconds build_deadline{900};  // the first build of a slot compiles the kit's library too
-
-// The child leads a process group of its own, so the deadline can stop the compilers it started too.
-struct OwnProcessGroup {
-    template <typename Launcher>
-    error_code on_exec_setup(Launcher&, const fs::path&, const char* const*&) {
-        return ::setpgid(0, 0) == 0 ? error_code{} : error_code{errno, boost::system::system_category()};
-    }
-};
-
-fs::path tool(const char* name) {
-    auto path = bp::environment::find_executable(name);
-    if (path.empty()) throw std::runtime_error(std::string("cannot find ") + name + " on PATH");
-    return path;
-}
-
-std::string last_lines(const fs::path& log, std::size_t count) {
-    std::ifstream in(log);
-    std::deque<std::string> lines;
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-        if (lines.size() > count) lines.pop_front();
-    }
-    std::string text;
-    for (const auto& line : lines) text += line + "\n";
-    return text;
-}
 
 }  // namespace
 
@@ -116,7 +90,7 @@ void build_tests(const fs::path& root, const fs::path& dir, const std::vector<st
         // The test binaries do not depend on whose programs they test; any tree with the lesson folders works,
         // and starter/ is in every copy of the kit (solutions/ is not in a student release).
         const std::string tree = fs::is_directory(root / "starter") ? "starter" : "solutions";
-        if (run_logged(tool("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja",
+        if (run_logged(find_program("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja",
                                        "-DCLUSTERKIT_TREE=" + tree, "-DCMAKE_BUILD_TYPE=Debug"},
                        log, configure_deadline) != 0)
             throw std::runtime_error("configuring the kit's tests failed: " + first_error(log, root));
@@ -125,24 +99,8 @@ void build_tests(const fs::path& root, const fs::path& dir, const std::vector<st
                                   std::to_string(std::max(1u, std::thread::hardware_concurrency())), "--target"};
     for (const auto& number : numbers) args.push_back("test" + number);
     args.push_back("clusterkit-test-child");
-    if (run_logged(tool("cmake"), args, log, build_deadline) != 0)
+    if (run_logged(find_program("cmake"), args, log, build_deadline) != 0)
         throw std::runtime_error("building the kit's tests failed: " + first_error(log, root));
-}
-
-std::vector<std::string> list_test_cases(const fs::path& test_binary) {
-    asio::io_context context;
-    asio::readable_pipe out(context);
-    bp::process child(context, test_binary, {"--list-test-names-only"}, bp::process_stdio{nullptr, out, nullptr});
-    std::string text;
-    error_code error;
-    asio::read(out, asio::dynamic_buffer(text), error);
-    child.wait();  // Catch2 2 exits with the number of test cases listed, not 0
-    std::vector<std::string> names;
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);)
-        if (!line.empty()) names.push_back(line);
-    if (names.empty()) throw std::runtime_error(test_binary.string() + " --list-test-names-only listed no test case");
-    return names;
 }
 
 void build_control(const fs::path& root, const fs::path& dir, const std::vector<std::string>& numbers,
@@ -152,7 +110,7 @@ void build_control(const fs::path& root, const fs::path& dir, const std::vector<
     const fs::path log = dir / "kit-grade-build.log";
     fs::remove(log);
     if (!fs::exists(dir / "CMakeCache.txt") &&
-        run_logged(tool("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=solutions",
+        run_logged(find_program("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=solutions",
                                    "-DCLUSTERKIT_TESTS=OFF", "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
                                    "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DCLUSTERKIT_FAST_LINK=ON"},
                    log, configure_deadline) != 0)
@@ -162,7 +120,7 @@ void build_control(const fs::path& root, const fs::path& dir, const std::vector<
         args.push_back("--target");
         args.push_back("lesson" + number);
     }
-    if (run_logged(tool("cmake"), args, log, build_deadline) != 0)
+    if (run_logged(find_program("cmake"), args, log, build_deadline) != 0)
         throw std::runtime_error("building the reference solutions failed: " + first_error(log, root));
     fs::create_directories(bin);
     for (const auto& number : numbers)
@@ -190,8 +148,8 @@ SlotBuild::SlotBuild(fs::path root, fs::path dir, int jobs, Sandbox* sandbox)
 }
 
 int SlotBuild::cmake(const std::vector<std::string>& args, const fs::path& log, std::chrono::seconds deadline) {
-    if (!sandbox_) return run_logged(tool("cmake"), args, log, deadline);
-    SandboxRun run{.program = tool("cmake"), .args = args, .environment = {}, .limits = {},
+    if (!sandbox_) return run_logged(find_program("cmake"), args, log, deadline);
+    SandboxRun run{.program = find_program("cmake"), .args = args, .environment = {}, .limits = {},
                    // What CMake reads (CLUSTERKIT_TESTS, _TOOL and _BENCH off) and the submission's copy; it writes
                    // only the build folder.
                    .read_only = {root_ / "CMakeLists.txt", root_ / "cmake", root_ / "lib", root_ / "lessons", tree_},

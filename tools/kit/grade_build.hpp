@@ -38,9 +38,6 @@ std::string first_error(const std::filesystem::path& log, const std::filesystem:
 void build_tests(const std::filesystem::path& root, const std::filesystem::path& dir,
                  const std::vector<std::string>& numbers);
 
-// The test case names of a Catch2 test binary (--list-test-names-only).
-std::vector<std::string> list_test_cases(const std::filesystem::path& test_binary);
-
 // The reference solutions' programs (the control run of `kit grade`), built in `dir`, a folder of the
 // grader's that no sandboxed run sees, configured once and built again only when a source changed; copies
 // lessonNN (and its worker) of each number to `bin`. Throws std::runtime_error with the first error.

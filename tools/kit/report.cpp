@@ -45,17 +45,15 @@ std::string code_block(const std::string& text) {
     return fence + "\n" + text + (text.ends_with('\n') ? "" : "\n") + fence + "\n";
 }
 
-// The output Gradescope shows for a test case, in Markdown: the failure's first line (the verdict: "does not
-// compile:", "stopped at the 8 s deadline...", the test's file and line) as text, the rest verbatim in a code
-// block, then where the lesson teaches it.
-std::string case_output(const LessonGrade& lesson, const CaseGrade& test) {
+// The output Gradescope shows for a test case, in Markdown: its failure as `kit verify` shows it (what was
+// expected, what the program did, where the lesson teaches it): the first line (the verdict: "expected:
+// ...", "does not compile:", "stopped at the 8 s deadline...") as text, the rest verbatim in a code block.
+std::string case_output(const CaseGrade& test) {
     if (test.passed) return "passed";
     const auto end_of_first = test.output.find('\n');
     std::string text = test.output.substr(0, end_of_first) + "\n";
     if (end_of_first != std::string::npos && end_of_first + 1 < test.output.size())
         text += "\n" + code_block(test.output.substr(end_of_first + 1));
-    if (!test.section.empty())
-        text += "\nRead again: `lessons/" + lesson.slug + "/README.md`, section \"" + test.section + "\".\n";
     return text;
 }
 
@@ -117,7 +115,7 @@ void write_results_json(const SubmissionGrade& grade, const std::filesystem::pat
                 {"score", test.points},
                 {"max_score", test.max_points},
                 {"status", test.passed ? "passed" : "failed"},
-                {"output", case_output(lesson, test)},
+                {"output", case_output(test)},
                 {"tags", json::array{lesson.slug}},
                 {"visibility", visibility},
             });
@@ -200,8 +198,7 @@ void write_markdown_report(const SubmissionGrade& grade, const std::filesystem::
             out << "- " << (test.passed ? "pass" : "**FAIL**") << " (" << test.points << "/" << test.max_points
                 << ") " << test.name << "\n";
             if (!test.passed) {
-                out << "\n  Read again: section \"" << test.section << "\" of lessons/" << lesson.slug << "/README.md\n\n"
-                    << "  ```\n";
+                out << "\n  ```\n";
                 std::istringstream lines(test.output);
                 for (std::string line; std::getline(lines, line);) out << "  " << line << "\n";
                 out << "  ```\n\n";

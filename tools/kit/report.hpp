@@ -19,7 +19,7 @@ struct CaseGrade {
     int points = 0;       // earned
     int max_points = 0;   // its weight in the rubric
     bool passed = false;
-    std::string output{};   // why it failed (the test's message, the sandbox's findings); empty if it passed
+    std::string output{};   // why it failed, as `kit verify` says it (verdict.hpp), and where to read; empty if passed
     double seconds = 0;
 };
 

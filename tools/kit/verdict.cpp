@@ -111,6 +111,11 @@ std::vector<std::string> failure_lines(const CaseResult& result, const fs::path&
     return out;
 }
 
+std::string read_line(const fs::path& root, const Lesson& lesson, const std::string& test_name) {
+    const auto pointer = lesson_pointer(root, lesson, test_name);
+    return pointer.empty() ? "" : "read:      " + pointer;
+}
+
 bool terminal_wants_color() {
     const char* term = std::getenv("TERM");
     return ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") && term && std::string(term) != "dumb";
@@ -158,8 +163,7 @@ void print_verdict(std::ostream& out, const fs::path& root, const Lesson& lesson
         const auto& result = *tests.results[first];
         out << '\n' << paint("1", "The first failing check: ") << result.name << '\n';
         for (const auto& line : failure_lines(result, root)) out << "  " << line << '\n';
-        if (const auto pointer = lesson_pointer(root, lesson, result.name); !pointer.empty())
-            out << "  read:      " << pointer << '\n';
+        if (const auto read = read_line(root, lesson, result.name); !read.empty()) out << "  " << read << '\n';
         if (options.verbose) {
             out << "\n  the test program's own output:\n";
             for (const auto& line : nonempty_lines(result.output)) out << "    " << line << '\n';

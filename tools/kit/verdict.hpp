@@ -17,6 +17,10 @@ namespace clusterkit::kit {
 // `root` are made relative. The same text for the terminal and a grade's report.
 std::vector<std::string> failure_lines(const CaseResult& result, const fs::path& root);
 
+// Where the lesson text teaches a failed case, the line after its failure_lines() in `kit verify` and in
+// every file of `kit grade`: "read:      <lesson_pointer>", or "" when the rubric gives no section.
+std::string read_line(const fs::path& root, const Lesson& lesson, const std::string& test_name);
+
 // The program run a failed case is about: the one named by its first failure's messages, else the last one
 // started before that failure, else the longest; nullptr when the case started none.
 const record::ProgramRun* run_of_interest(const CaseResult& result);
