@@ -7,6 +7,7 @@
 #include <charconv>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace clusterkit {
 
@@ -33,6 +34,13 @@ program_options::variables_map parse_command_line(int argc, const char* const ar
         throw UsageError(error.what());
     }
     return values;
+}
+
+program_options::variables_map parse_command_line(int argc, const char* const argv[], std::string_view usage,
+                                                  std::initializer_list<AddOptions> parts) {
+    program_options::options_description options("options");
+    for (const auto add_options : parts) add_options(options);
+    return parse_command_line(argc, argv, usage, std::move(options));
 }
 
 CommandLine parse_command_line_and_rest(int argc, const char* const argv[], std::string_view usage,

@@ -30,11 +30,8 @@ constexpr std::string_view usage =
 
 int main(int argc, char* argv[]) {
     return clusterkit::run_main(program, [&] {
-        clusterkit::program_options::options_description described("options");
-        lesson06::add_options(described);
-        lesson07::add_options(described);
-        lesson08::add_options(described);
-        const auto values = clusterkit::parse_command_line(argc, argv, usage, described);
+        const auto values = clusterkit::parse_command_line(
+            argc, argv, usage, {lesson06::add_options, lesson07::add_options, lesson08::add_options});
         const auto options = lesson06::read_options(values, program);
         asio::io_context context;
         lesson08::Supervision supervision(context, lesson08::read_options(values));

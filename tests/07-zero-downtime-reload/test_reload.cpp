@@ -5,6 +5,7 @@
 // Faults come from worker programs deployed on disk (tests/support/deploy.hpp), never from sleeps.
 #include "catch.hpp"
 
+#include "checks.hpp"
 #include "deploy.hpp"
 #include "http_client.hpp"
 #include "program.hpp"
@@ -82,19 +83,6 @@ std::vector<std::string> exec(const Deployment& release, std::vector<std::string
     return more;
 }
 
-// Stops lesson07 with SIGTERM and requires exit status 0 after `done`, with nothing left behind.
-void stop_cleanly(Server& server) {
-    server.program.send_signal(SIGTERM);
-    const auto status = server.program.wait_exit();
-    INFO(server.program.transcript());
-    REQUIRE(status.has_value());
-    CHECK(status->describe() == "exited with code 0");
-    CHECK(server.program.left_behind().empty());
-    server.program.read_to_end();
-    REQUIRE_FALSE(server.program.stdout_lines().empty());
-    CHECK(server.program.stdout_lines().back().text == "done");
-}
-
 bool has_bit_the_dust(const Server& server) {
     return std::ranges::any_of(server.program.stdout_lines(), [](const Line& line) { return line.text.ends_with("bit the dust"); });
 }
@@ -129,7 +117,7 @@ TEST_CASE("every worker says ready once it accepts, and the primary prints ready
     const auto fork = server.program.wait_for_event_with("fork", {{"id", 2}});  // the first after that exit
     REQUIRE(fork.has_value());
     CHECK(server.saw("ready", {{"id", 2}, {"pid", fork->number("pid")}}));
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }
 
 TEST_CASE("SIGHUP replaces every worker one at a time, each new one ready before the old one is drained",
@@ -156,7 +144,7 @@ TEST_CASE("SIGHUP replaces every worker one at a time, each new one ready before
     // One at a time: worker 2's successor starts once worker 1's is ready.
     CHECK(server.forked(2, static_cast<std::size_t>(begin)).second > ready_at[1]);
     CHECK(server.find("reload-end", {{"generation", 1}}) > ready_at[2]);
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
     // A drained worker is not replaced: its successor takes its id over, and no other process starts.
     CHECK(server.count("fork", static_cast<std::size_t>(begin)) == 2);
 }
@@ -194,7 +182,7 @@ TEST_CASE("a client sending requests through two reloads in a row sees no failed
     for (const pid_t pid : now) CHECK_FALSE(first.contains(pid));
     for (const auto& outcome : outcomes)
         if (outcome.sent > last_exit) CHECK(now.contains(outcome.pid));  // every answer now comes from a new worker
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }
 
 TEST_CASE("after the worker program is replaced on disk, a reload runs the new program", "[07][deploy]") {
@@ -218,7 +206,7 @@ TEST_CASE("after the worker program is replaced on disk, a reload runs the new p
     }
     for (const pid_t old : server.pids()) REQUIRE(server.wait_for_exit_of(old));
     for (int i = 0; i < 10; ++i) check_answered_by(server, successors);
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }
 
 TEST_CASE("a new worker that never says ready within --ready-timeout-ms aborts the reload and the old workers "
@@ -244,7 +232,7 @@ TEST_CASE("a new worker that never says ready within --ready-timeout-ms aborts t
     // The old worker still serves: with one worker, nobody else could answer.
     check_answered_by(server, server.pids());
     CHECK(server.find("exit", {{"pid", server.workers.at(1)}}) < 0);
-    stop_cleanly(server);  // stderr is read to its end only then
+    check_stops_cleanly_on_sigterm(server.program);  // stderr is read to its end only then
     const auto& errors = server.program.stderr_text();
     CHECK(errors.starts_with("lesson07: error: new worker 1 (pid " + std::to_string(successor) +
                              ") was not ready within 300 ms"));
@@ -273,7 +261,7 @@ TEST_CASE("a new worker that dies at start or cannot be started aborts the reloa
     CHECK(abort->name == "reload-abort");
     check_answered_by(server, server.pids());
     CHECK_FALSE(has_bit_the_dust(server));  // a new worker that failed is not restarted
-    stop_cleanly(server);  // stderr is read to its end only then
+    check_stops_cleanly_on_sigterm(server.program);  // stderr is read to its end only then
     CHECK(server.program.stderr_text().starts_with(expected_error));
     CHECK(std::ranges::count(server.program.stderr_text(), '\n') == 1);
 }
@@ -297,7 +285,7 @@ TEST_CASE("a SIGHUP during a reload is queued, at most one, and reloads never ov
     }
     gate.open(4);  // two new workers for each of the two reloads
     CHECK(server.program.wait_for_event_with("reload-end", {{"generation", 2}}).has_value());
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 
     std::vector<std::string> reloads;
     for (const auto& line : server.program.stdout_lines())
@@ -325,7 +313,7 @@ TEST_CASE("while a new worker starts the old one serves, and SIGTERM then stops 
     CHECK_FALSE(server.program.wait_for_event_with("exit", {{"pid", server.workers.at(1)}},
                                                    std::chrono::milliseconds(1500)).has_value());
 
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
     CHECK(server.find("exit", {{"pid", server.workers.at(1)}, {"code", 0}}) >= 0);
     CHECK(server.find("exit", {{"pid", fork->number("pid")}}) >= 0);
     CHECK(server.program.stderr_text().empty());

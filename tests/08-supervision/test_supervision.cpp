@@ -5,6 +5,7 @@
 // routes (/leak, /hang) and from worker programs deployed on disk, never from sleeps.
 #include "catch.hpp"
 
+#include "checks.hpp"
 #include "deploy.hpp"
 #include "http_client.hpp"
 #include "program.hpp"
@@ -60,19 +61,6 @@ struct Server {
     }
 };
 
-// Stops lesson08 with SIGTERM and requires exit status 0 after `done`, with nothing left behind.
-void stop_cleanly(Server& server) {
-    server.program.send_signal(SIGTERM);
-    const auto status = server.program.wait_exit();
-    INFO(server.program.transcript());
-    REQUIRE(status.has_value());
-    CHECK(status->describe() == "exited with code 0");
-    CHECK(server.program.left_behind().empty());
-    server.program.read_to_end();
-    REQUIRE_FALSE(server.program.stdout_lines().empty());
-    CHECK(server.program.stdout_lines().back().text == "done");
-}
-
 HttpResponse leak(const Server& server, int kb) {
     return http_request(server.port, "GET", "/leak?kb=" + std::to_string(kb));
 }
@@ -103,7 +91,7 @@ TEST_CASE("a worker that leaks past --memory-limit-mb dies, is replaced, and the
     const auto response = http_request(server.port, "GET", "/");
     CHECK(response.status == 200);
     CHECK(response.worker_pid() == replacement);
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }
 
 TEST_CASE("a worker whose resident memory passes --max-rss-mb is recycled before it dies, and a client sees no "
@@ -139,7 +127,7 @@ TEST_CASE("a worker whose resident memory passes --max-rss-mb is recycled before
     for (const auto& failure : client.failures()) FAIL_CHECK("a request failed: " << failure.error);
     CHECK(server.events("recycle").size() == 1);
     CHECK(server.find("exit", {{"pid", replacement}}) < 0);
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }
 
 TEST_CASE("with --max-requests N and --jitter J each worker is recycled after its own budget of N to N+J requests",
@@ -171,7 +159,7 @@ TEST_CASE("with --max-requests N and --jitter J each worker is recycled after it
         CHECK(std::ranges::count_if(outcomes, [&](const auto& outcome) { return outcome.pid == pid; }) >= asked);
     }
     CHECK(budgets.size() > 1);  // each worker drew its own budget
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }
 
 TEST_CASE("a worker that stops sending heartbeats is killed after --hang-timeout-ms and replaced", "[08][hang]") {
@@ -197,7 +185,7 @@ TEST_CASE("a worker that stops sending heartbeats is killed after --hang-timeout
     CHECK(stuck.wait_closed());  // its connection went with it
     CHECK(server.events("recycle").size() == 1);  // the other worker, beating, was left alone
     for (int i = 0; i < 10; ++i) CHECK(http_request(server.port, "GET", "/").status == 200);
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }
 
 TEST_CASE("a worker that dies before it is ready is restarted after a delay that doubles from --backoff-ms up to "
@@ -251,5 +239,5 @@ TEST_CASE("the restart delay resets once a worker has become ready", "[08][backo
     CHECK(server.find("fork", {}, static_cast<std::size_t>(after_ready)) < server.find("backoff", {}, static_cast<std::size_t>(after_ready)));
     release.deploy(worker);
     CHECK(server.program.wait_for_event("ready").has_value());
-    stop_cleanly(server);
+    check_stops_cleanly_on_sigterm(server.program);
 }

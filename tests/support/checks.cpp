@@ -3,6 +3,7 @@
 
 #include "catch.hpp"
 
+#include <csignal>
 #include <string>
 
 namespace clusterkit::testing {
@@ -43,6 +44,18 @@ std::string check_runtime_error(const Run& run, std::string_view program) {
     REQUIRE(errors.size() == 1);
     CHECK(errors.front().starts_with(std::string(program) + ": error: "));
     return errors.front();
+}
+
+void check_stops_cleanly_on_sigterm(Program& program) {
+    program.send_signal(SIGTERM);
+    const auto status = program.wait_exit();
+    INFO(program.transcript());
+    REQUIRE(status.has_value());
+    CHECK(status->describe() == "exited with code 0");
+    CHECK(program.left_behind().empty());
+    program.read_to_end();
+    REQUIRE_FALSE(program.stdout_lines().empty());
+    CHECK(program.stdout_lines().back().text == "done");
 }
 
 }  // namespace clusterkit::testing

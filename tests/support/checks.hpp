@@ -21,4 +21,8 @@ void check_usage_error(const Run& run, std::string_view program);
 // the checks of what it says.
 std::string check_runtime_error(const Run& run, std::string_view program);
 
+// Stops a running `program` with SIGTERM: it must exit with code 0, print `done` as its last line, and leave
+// nothing behind.
+void check_stops_cleanly_on_sigterm(Program& program);
+
 }  // namespace clusterkit::testing

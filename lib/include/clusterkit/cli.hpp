@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
@@ -21,6 +22,12 @@ namespace program_options = boost::program_options;
 // "usage: <usage>" and the options' descriptions (run_main() prints it and exits 0).
 program_options::variables_map parse_command_line(int argc, const char* const argv[], std::string_view usage,
                                                   program_options::options_description options);
+
+// The same for a program built from several parts that each declare their own options: every function in
+// `parts` adds its part's to one description, in order (`{lesson06::add_options, lesson07::add_options}`).
+using AddOptions = void (*)(program_options::options_description&);
+program_options::variables_map parse_command_line(int argc, const char* const argv[], std::string_view usage,
+                                                  std::initializer_list<AddOptions> parts);
 
 // A command line with the words after "--" kept apart, for programs that pass them on to their workers
 // (`lesson02 --workers 2 -- --verbose input.txt`). Only the words before "--" are options.
