@@ -46,7 +46,8 @@ private:
     boost::asio::steady_timer idle_timer_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    Response response_;  // lives here while async_write sends it
+    Response response_;
+    boost::beast::flat_buffer output_;  // response_, serialized: lives here while async_write sends it
     Server& server_;
     bool busy_ = false;  // a request is arriving, being worked on or being answered
 };
