@@ -86,7 +86,8 @@ void check_cannot_run(const Run& run, const std::string& path) {
 
 TEST_CASE("with --workers 3 the primary starts three copies of the --exec program, each its own process",
           "[02][exec]") {
-    const auto run = run_to_end("lesson02", {.args = with_test_child({"--workers", "3"}, {"print-args"})});
+    // To the end of the output: a primary that does not wait for its workers must not make their lines a race.
+    const auto run = run_to_end_of_output("lesson02", {.args = with_test_child({"--workers", "3"}, {"print-args"})});
     INFO(run.transcript());
     REQUIRE(run.status_is_code(0));
     const auto primary = run.events_named("primary");
@@ -110,7 +111,7 @@ TEST_CASE("every worker gets the arguments after -- exactly as given, one argv e
     // The test child treats its arguments as steps: print-args, then `print-env "two words"` and
     // `print-env --workers`, which only print a line. `--workers` after `--` is the worker's, not lesson02's.
     const std::vector<std::string> args{"print-args", "print-env", "two words", "print-env", "--workers"};
-    const auto run = run_to_end("lesson02", {.args = with_test_child({"--workers", "2"}, args)});
+    const auto run = run_to_end_of_output("lesson02", {.args = with_test_child({"--workers", "2"}, args)});
     INFO(run.transcript());
     REQUIRE(run.status_is_code(0));
     const auto children = run.events_named("child");

@@ -380,7 +380,12 @@ TEST_CASE("a second SIGTERM or SIGINT during a stop kills the remaining workers 
     primary.read_to_end();
     INFO(primary.transcript());
     REQUIRE(status.has_value());
-    CHECK(status->describe() == "exited with code 0");
+    // A stop that had already ended (done printed) when the second signal came had nothing left to kill: the
+    // signal may then end the primary itself. Which comes first is a race the test cannot decide.
+    const auto& lines = primary.stdout_lines();
+    const bool ended_before_it = status->killed_by_signal && status->signal == second && !lines.empty() &&
+                                 lines.back().text == "done";
+    if (!ended_before_it) CHECK(status->describe() == "exited with code 0");
     const long first = index_of_event(primary, "exit", pids.at(1));
     REQUIRE(first >= 0);
     CHECK(Event::parse(primary.stdout_lines()[static_cast<std::size_t>(first)].text)->text("signal") == "SIGKILL");

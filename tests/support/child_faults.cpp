@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -260,7 +261,7 @@ private:
             }
             if (caller == program_) {
                 ++waits_;
-                ++waits_since_release_;
+                if (last_released_ != 0 && reaps(request.data, last_released_)) last_released_reaped_ = true;
             }
             go_on(request.id);
             return release_exits();
@@ -274,11 +275,11 @@ private:
     }
 
     // Once every held exit has arrived: one released per wait of the program (or, in turn, the first at once
-    // and each next one at the first wait after it), the highest pid first.
+    // and each next one once the program reaps the one before), the highest pid first.
     void release_exits() {
         if (exits_arrived_ < rules_.hold_exits) return;
         if (rules_.hold_exits_in_turn) {
-            if (released_ == 0 || waits_since_release_ > 0) release_one();
+            if (released_ == 0 || last_released_reaped_) release_one();
             return;
         }
         while (released_ < waits_ && !held_exits_.empty()) release_one();
@@ -289,9 +290,41 @@ private:
         const auto last = std::ranges::max_element(held_exits_, {}, &Held::pid);
         print_line("release pid=" + std::to_string(last->pid));
         go_on(last->id);
+        last_released_ = last->pid;
+        last_released_reaped_ = false;
         held_exits_.erase(last);
         ++released_;
-        waits_since_release_ = 0;
+    }
+
+    // Whether a wait call of the program reaps `pid`, or an earlier one did: the call names it or waits for any
+    // child (or a group), and it blocks until a child ends or `pid` is a zombie already; or `pid` is gone.
+    // Releasing the next worker at any other wait could let a correct program reap that one first: a wait for
+    // worker 1 while worker 3 is still dying. (The state is read, not waited for: the program may be woken,
+    // through a pidfd, a moment before the kernel marks its child a zombie.)
+    static bool reaps(const seccomp_data& call, pid_t pid) {
+        const char state = state_of(pid);
+        if (state == 0) return true;
+        bool names_it = false;
+        unsigned long long options = 0;
+        if (call.nr == SYS_wait4) {
+            const auto which = static_cast<pid_t>(call.args[0]);
+            names_it = which == pid || which <= 0;  // <= 0: any child, or a process group
+            options = call.args[2];
+        } else {
+            names_it = call.args[0] == P_ALL || call.args[0] == P_PGID ||
+                       (call.args[0] == P_PID && static_cast<pid_t>(call.args[1]) == pid);
+            options = call.args[3];
+        }
+        return names_it && ((options & WNOHANG) == 0 || state == 'Z');
+    }
+
+    // The state letter of /proc/PID/stat ('R', 'S', 'Z', ...), or 0 when the process is gone (reaped).
+    static char state_of(pid_t pid) {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string text;
+        if (!std::getline(stat, text)) return 0;
+        const auto name_end = text.rfind(')');  // the state follows the command's name, which may hold spaces
+        return name_end == std::string::npos || name_end + 2 >= text.size() ? 0 : text[name_end + 2];
     }
 
     void go_on(std::uint64_t id) { answer(id, SECCOMP_USER_NOTIF_FLAG_CONTINUE, 0); }
@@ -312,7 +345,8 @@ private:
     int exits_arrived_ = 0;
     int waits_ = 0;
     int released_ = 0;
-    int waits_since_release_ = 0;
+    pid_t last_released_ = 0;
+    bool last_released_reaped_ = false;
     bool interrupted_ = false;
     std::vector<Held> held_exits_;
     std::vector<Held> held_death_signals_;

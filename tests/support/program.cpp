@@ -464,7 +464,11 @@ std::string Run::transcript() const {
     return transcript_of(number, pid, stdout_lines, stderr_text, ending);
 }
 
-Run run_to_end(std::string_view name, Launch launch, std::chrono::milliseconds deadline) {
+namespace {
+
+enum class Output { until_exit, to_end };
+
+Run run_program(std::string_view name, Launch launch, std::chrono::milliseconds deadline, Output output) {
     Program program(name, std::move(launch));
     Run run;
     run.pid = program.pid();
@@ -474,10 +478,21 @@ Run run_to_end(std::string_view name, Launch launch, std::chrono::milliseconds d
     // The program has ended: any process of it still here (as our child, thanks to the subreaper, alive
     // or zombie) is one it left behind.
     if (run.status) run.left_behind = program.left_behind();
+    if (run.status && output == Output::to_end) program.read_to_end(deadline);
     program.teardown();
     run.stdout_lines = texts_of(program.stdout_lines());
     run.stderr_text = program.stderr_text();
     return run;
+}
+
+}  // namespace
+
+Run run_to_end(std::string_view name, Launch launch, std::chrono::milliseconds deadline) {
+    return run_program(name, std::move(launch), deadline, Output::until_exit);
+}
+
+Run run_to_end_of_output(std::string_view name, Launch launch, std::chrono::milliseconds deadline) {
+    return run_program(name, std::move(launch), deadline, Output::to_end);
 }
 
 }  // namespace clusterkit::testing

@@ -146,4 +146,11 @@ struct Run {
 // reads its output to the end.
 Run run_to_end(std::string_view name, Launch launch = {}, std::chrono::milliseconds deadline = default_deadline);
 
+// As run_to_end(), but before anything is killed it also waits (up to the deadline) for the end of the output:
+// workers the program left behind that end by themselves (a test child that prints and exits) get to print
+// every line, so a test of their lines does not depend on how soon they ran. What was left behind is noted
+// when the program exits, as in run_to_end().
+Run run_to_end_of_output(std::string_view name, Launch launch = {},
+                         std::chrono::milliseconds deadline = default_deadline);
+
 }  // namespace clusterkit::testing
