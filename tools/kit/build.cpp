@@ -24,8 +24,6 @@ std::optional<std::string> cache_value(const fs::path& cache, const std::string&
     return std::nullopt;
 }
 
-bool succeeded(const WaitStatus& status) { return !status.killed_by_signal && status.code == 0; }
-
 }  // namespace
 
 std::string last_lines(const fs::path& file, std::size_t count) {

@@ -9,12 +9,14 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/start_dir.hpp>
 
 #include <csignal>
 #include <memory>
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <stdexcept>
 
 namespace clusterkit::kit {
@@ -81,12 +83,36 @@ fs::path find_program(const std::string& name) {
 
 WaitStatus run_in_terminal(const Command& command) { return launch_and_wait(command, bp::process_stdio{}); }
 
-WaitStatus run_logged(const Command& command, const fs::path& log) {
+WaitStatus run_logged(const Command& command, const fs::path& log, const LogOptions& options) {
     fs::create_directories(log.parent_path());
-    const UniqueFd file(::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    const int mode = options.append ? O_APPEND : O_TRUNC;
+    const UniqueFd file(::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | mode, 0644));
     if (!file.is_open()) throw_system_error("open " + log.string());
-    return launch_and_wait(command, bp::process_stdio{nullptr, file.get(), file.get()});
+    const bp::process_stdio stdio{nullptr, file.get(), file.get()};
+    if (!options.deadline) return launch_and_wait(command, stdio);
+
+    asio::io_context context;
+    const fs::path directory = command.directory.empty() ? fs::current_path() : command.directory;
+    bp::process child(context, command.program, command.args, stdio, bp::process_start_dir(directory),
+                      EnvironmentWith(command.environment), OwnProcessGroup{});
+    const pid_t group = child.id();
+    bool killed = false;
+    asio::steady_timer timer(context, *options.deadline);
+    timer.async_wait([&](boost::system::error_code cancelled) {
+        if (cancelled || group <= 1) return;
+        killed = true;
+        ::kill(-group, SIGKILL);  // the group it leads (pid checked > 1)
+    });
+    child.async_wait([&](boost::system::error_code, int) { timer.cancel(); });
+    context.run();
+    if (killed) {
+        const std::string note = "\nkit: stopped after " + std::to_string(options.deadline->count()) + " s (the deadline)\n";
+        [[maybe_unused]] const auto written = ::write(file.get(), note.data(), note.size());
+    }
+    return WaitStatus::from_raw(child.native_exit_code());
 }
+
+bool succeeded(const WaitStatus& status) { return !status.killed_by_signal && status.code == 0; }
 
 std::string run_for_output(const Command& command, bool any_status) {
     asio::readable_pipe out(kit_context());

@@ -6,7 +6,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,8 +44,19 @@ fs::path find_program(const std::string& name);
 // Runs to its end with the kit's own stdin, stdout and stderr (what the user sees).
 WaitStatus run_in_terminal(const Command& command);
 
-// Runs to its end with stdout and stderr both written to `log` (truncated first); stdin is /dev/null.
-WaitStatus run_logged(const Command& command, const fs::path& log);
+struct LogOptions {
+    bool append = false;  // add to the log's end (else it is emptied first)
+    // Given: the command leads a process group of its own, killed whole when the deadline passes (the log's
+    // last line then says so, and it ends killed by SIGKILL). It waits on a loop of its own: `kit grade` builds
+    // from several threads.
+    std::optional<std::chrono::seconds> deadline{};
+};
+
+// Runs to its end with stdout and stderr both written to `log`; stdin is /dev/null.
+WaitStatus run_logged(const Command& command, const fs::path& log, const LogOptions& options = {});
+
+// Whether it exited with code 0.
+bool succeeded(const WaitStatus& status);
 
 // Runs to its end and returns its stdout; stderr is the kit's. Throws std::runtime_error naming the command
 // when it does not exit 0, unless any_status.

@@ -5,30 +5,19 @@
 #include "exec.hpp"
 #include "sandbox.hpp"
 
-#include <clusterkit/process.hpp>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/process/v2/environment.hpp>
 
 #include <cerrno>
-#include <csignal>
-#include <cstdio>
 #include <cstring>
-#include <deque>
 #include <fstream>
-#include <memory>
-#include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
 namespace clusterkit::kit {
-namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 namespace fs = std::filesystem;
-using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -38,50 +27,6 @@ constexpr std::chrono::seconds build_deadline{900};  // the first build of a slo
 
 }  // namespace
 
-int run_logged(const fs::path& program, const std::vector<std::string>& args, const fs::path& log,
-               std::chrono::seconds deadline) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(log.c_str(), "a"), &std::fclose);
-    if (!file) throw std::runtime_error("cannot write " + log.string());
-    asio::io_context context;
-    bp::process child(context, program, args, bp::process_stdio{nullptr, file.get(), file.get()}, OwnProcessGroup{});
-    const pid_t group = child.id();
-    bool killed = false;
-    asio::steady_timer timer(context, deadline);
-    timer.async_wait([&](error_code cancelled) {
-        if (cancelled || group <= 1) return;
-        killed = true;
-        ::kill(-group, SIGKILL);  // the group it leads (pid checked > 1)
-    });
-    int code = -1;
-    child.async_wait([&](error_code error, int exit_code) {
-        timer.cancel();
-        if (!error) code = exit_code;
-    });
-    context.run();
-    if (killed) {
-        std::fprintf(file.get(), "\nkit grade: stopped after %lld s (the build's deadline)\n",
-                     static_cast<long long>(deadline.count()));
-        return -1;
-    }
-    return code;
-}
-
-std::string first_error(const fs::path& log, const fs::path& tree) {
-    std::ifstream in(log);
-    const std::string prefix = tree.string() + "/";
-    std::string fallback;
-    for (std::string line; std::getline(in, line);) {
-        for (auto at = line.find(prefix); at != std::string::npos; at = line.find(prefix)) line.erase(at, prefix.size());
-        if (line.find(" error: ") != std::string::npos || line.find("fatal error:") != std::string::npos ||
-            line.find("error: ") == 0)
-            return line;
-        if (fallback.empty() && (line.find("undefined reference") != std::string::npos ||
-                                 line.find("stopped after") != std::string::npos))
-            fallback = line;
-    }
-    return fallback.empty() ? last_lines(log, 8) : fallback;
-}
-
 void build_tests(const fs::path& root, const fs::path& dir, const std::vector<std::string>& numbers) {
     fs::create_directories(dir);
     const fs::path log = dir / "kit-grade-build.log";
@@ -90,17 +35,17 @@ void build_tests(const fs::path& root, const fs::path& dir, const std::vector<st
         // The test binaries do not depend on whose programs they test; any tree with the lesson folders works,
         // and starter/ is in every copy of the kit (solutions/ is not in a student release).
         const std::string tree = fs::is_directory(root / "starter") ? "starter" : "solutions";
-        if (run_logged(find_program("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja",
-                                       "-DCLUSTERKIT_TREE=" + tree, "-DCMAKE_BUILD_TYPE=Debug"},
-                       log, configure_deadline) != 0)
-            throw std::runtime_error("configuring the kit's tests failed: " + first_error(log, root));
+        if (!succeeded(run_logged({find_program("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja",
+                                                           "-DCLUSTERKIT_TREE=" + tree, "-DCMAKE_BUILD_TYPE=Debug"}},
+                                  log, {.append = true, .deadline = configure_deadline})))
+            throw std::runtime_error("configuring the kit's tests failed: " + first_build_error(log, root));
     }
     std::vector<std::string> args{"--build", dir.string(), "-j",
                                   std::to_string(std::max(1u, std::thread::hardware_concurrency())), "--target"};
     for (const auto& number : numbers) args.push_back("test" + number);
     args.push_back("clusterkit-test-child");
-    if (run_logged(find_program("cmake"), args, log, build_deadline) != 0)
-        throw std::runtime_error("building the kit's tests failed: " + first_error(log, root));
+    if (!succeeded(run_logged({find_program("cmake"), args}, log, {.append = true, .deadline = build_deadline})))
+        throw std::runtime_error("building the kit's tests failed: " + first_build_error(log, root));
 }
 
 void build_control(const fs::path& root, const fs::path& dir, const std::vector<std::string>& numbers,
@@ -110,18 +55,19 @@ void build_control(const fs::path& root, const fs::path& dir, const std::vector<
     const fs::path log = dir / "kit-grade-build.log";
     fs::remove(log);
     if (!fs::exists(dir / "CMakeCache.txt") &&
-        run_logged(find_program("cmake"), {"-S", root.string(), "-B", dir.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=solutions",
-                                   "-DCLUSTERKIT_TESTS=OFF", "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
-                                   "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DCLUSTERKIT_FAST_LINK=ON"},
-                   log, configure_deadline) != 0)
-        throw std::runtime_error("configuring the reference solutions failed: " + first_error(log, root));
+        !succeeded(run_logged({find_program("cmake"),
+                               {"-S", root.string(), "-B", dir.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=solutions",
+                                "-DCLUSTERKIT_TESTS=OFF", "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
+                                "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DCLUSTERKIT_FAST_LINK=ON"}},
+                              log, {.append = true, .deadline = configure_deadline})))
+        throw std::runtime_error("configuring the reference solutions failed: " + first_build_error(log, root));
     std::vector<std::string> args{"--build", dir.string(), "-j", std::to_string(std::max(1u, std::thread::hardware_concurrency()))};
     for (const auto& number : numbers) {
         args.push_back("--target");
         args.push_back("lesson" + number);
     }
-    if (run_logged(find_program("cmake"), args, log, build_deadline) != 0)
-        throw std::runtime_error("building the reference solutions failed: " + first_error(log, root));
+    if (!succeeded(run_logged({find_program("cmake"), args}, log, {.append = true, .deadline = build_deadline})))
+        throw std::runtime_error("building the reference solutions failed: " + first_build_error(log, root));
     fs::create_directories(bin);
     for (const auto& number : numbers)
         for (const auto& program : {"lesson" + number, "lesson" + number + "-worker"})
@@ -130,12 +76,17 @@ void build_control(const fs::path& root, const fs::path& dir, const std::vector<
 }
 
 SlotBuild::SlotBuild(fs::path root, fs::path dir, int jobs, Sandbox* sandbox)
-    : root_(std::move(root)), dir_(std::move(dir)), jobs_(jobs), sandbox_(sandbox) {
+    : root_(std::move(root)), dir_(std::move(dir)), tree_(dir_.string() + ".tree"), jobs_(jobs), sandbox_(sandbox) {
     fs::create_directories(dir_);
     // The slot's user builds here: the folder and everything in it are its own (once; a build folder made by
     // an older grader, as root, is handed over).
     const auto user = sandbox_ ? sandbox_->user() : std::nullopt;
     if (!user) return;
+    // A cache only where the slot has a user of its own: the graded programs of later runs (another user, or
+    // none at all without root) must not be able to write what the next submission's build takes from it. In
+    // the slot, only CMake, Ninja and the compiler run as that user, and the cache is in its build folder,
+    // which no test run sees.
+    if (!bp::environment::find_executable("ccache").empty()) cache_ = dir_ / "ccache";
     auto hand_over = [&](const fs::path& path) {
         struct stat info {};
         if (::lstat(path.c_str(), &info) == 0 && info.st_uid != user->first && ::lchown(path.c_str(), user->first, user->second) != 0)
@@ -148,8 +99,11 @@ SlotBuild::SlotBuild(fs::path root, fs::path dir, int jobs, Sandbox* sandbox)
 }
 
 int SlotBuild::cmake(const std::vector<std::string>& args, const fs::path& log, std::chrono::seconds deadline) {
-    if (!sandbox_) return run_logged(find_program("cmake"), args, log, deadline);
-    SandboxRun run{.program = find_program("cmake"), .args = args, .environment = {}, .limits = {},
+    if (!sandbox_) {
+        const auto status = run_logged({find_program("cmake"), args}, log, {.append = true, .deadline = deadline});
+        return status.killed_by_signal ? -1 : status.code;
+    }
+    SandboxRun run{.program = find_program("cmake"), .args = args, .environment = cache_environment(), .limits = {},
                    // What CMake reads (CLUSTERKIT_TESTS, _TOOL and _BENCH off) and the submission's copy; it writes
                    // only the build folder.
                    .read_only = {root_ / "CMakeLists.txt", root_ / "cmake", root_ / "lib", root_ / "lessons", tree_},
@@ -174,22 +128,49 @@ int SlotBuild::cmake(const std::vector<std::string>& args, const fs::path& log, 
     return result.status->code;
 }
 
+std::vector<std::pair<std::string, std::string>> SlotBuild::cache_environment() const {
+    if (cache_.empty()) return {};
+    // Precompiled headers are cacheable only with this sloppiness (ccache's manual, "Precompiled headers"); the
+    // sources' times do not matter here, since nothing writes them while the slot builds.
+    return {{"CCACHE_DIR", cache_.string()},
+            {"CCACHE_SLOPPINESS", "pch_defines,time_macros,include_file_mtime,include_file_ctime"},
+            {"CCACHE_MAXSIZE", "2G"}};
+}
+
+void SlotBuild::copy_tree(const fs::path& tree) const {
+    fs::remove_all(tree_);
+    fs::copy(tree, tree_, fs::copy_options::recursive);
+    // Readable by the slot's user whatever modes the student's files had; written by the grader only. The
+    // copies are newer than any object the slot holds, so Ninja compiles each file again (a cache hit when
+    // its content was compiled before).
+    fs::permissions(tree_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+    for (const auto& entry : fs::recursive_directory_iterator(tree_)) {
+        const auto mode = entry.is_directory() ? fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                     fs::perms::others_read | fs::perms::others_exec
+                                               : fs::perms::owner_read | fs::perms::owner_write |
+                                                     fs::perms::group_read | fs::perms::others_read;
+        fs::permissions(entry.path(), mode);
+    }
+}
+
 BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::string>& slugs, const fs::path& log,
                                   std::vector<fs::path> also_read) {
     const auto started = Clock::now();
-    tree_ = tree;
+    copy_tree(tree);
     also_read_ = std::move(also_read);
     std::string lessons;
     for (const auto& slug : slugs) lessons += (lessons.empty() ? "" : ";") + slug;
     BuildOutcome outcome;
     // As the starter preset builds: no debug information (nobody debugs a graded build, and it costs compile
     // and link time) and gold where the system has it.
-    outcome.ok = cmake({"-S", root_.string(), "-B", dir_.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=" + tree.string(),
+    const std::string launcher = cache_.empty() ? "" : bp::environment::find_executable("ccache").string();
+    outcome.ok = cmake({"-S", root_.string(), "-B", dir_.string(), "-G", "Ninja", "-DCLUSTERKIT_TREE=" + tree_.string(),
                         "-DCLUSTERKIT_TESTS=OFF", "-DCLUSTERKIT_BENCH=OFF", "-DCLUSTERKIT_TOOL=OFF",
                         "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_FLAGS_DEBUG=-g0", "-DCLUSTERKIT_FAST_LINK=ON",
-                        "-DCLUSTERKIT_LESSONS=" + lessons},
+                        "-DCMAKE_CXX_COMPILER_LAUNCHER=" + launcher, "-DCLUSTERKIT_LESSONS=" + lessons},
                        log, configure_deadline) == 0;
-    if (!outcome.ok) outcome.first_error = first_error(log, tree);
+    if (!outcome.ok) outcome.first_error = first_build_error(log, tree_);
     outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return outcome;
 }
@@ -200,9 +181,11 @@ BuildOutcome SlotBuild::warm(const fs::path& log) {
         if (entry.is_directory()) slugs.push_back(entry.path().filename().string());
     auto outcome = configure(root_ / "starter", slugs, log);
     if (!outcome.ok) return outcome;
-    outcome.ok = cmake({"--build", dir_.string(), "--target", "clusterkit_prebuilt", "-j", std::to_string(jobs_)}, log,
-                       build_deadline) == 0;
-    if (!outcome.ok) outcome.first_error = first_error(log, root_);
+    std::vector<std::string> args{"--build", dir_.string(), "-j", std::to_string(jobs_), "--target", "clusterkit_prebuilt"};
+    if (!cache_.empty())
+        for (const auto& slug : slugs) args.push_back("lesson" + slug.substr(0, slug.find('-')));
+    outcome.ok = cmake(args, log, build_deadline) == 0;
+    if (!outcome.ok) outcome.first_error = first_build_error(log, tree_);
     return outcome;
 }
 
@@ -219,7 +202,7 @@ BuildOutcome SlotBuild::build_lesson(const std::string& number, const fs::path& 
             if (fs::exists(dir_ / "bin" / program))
                 fs::copy_file(dir_ / "bin" / program, bin / program, fs::copy_options::overwrite_existing);
     } else {
-        outcome.first_error = first_error(log, tree_);
+        outcome.first_error = first_build_error(log, tree_);
     }
     outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return outcome;

@@ -1,8 +1,11 @@
 // Building for `kit grade`: the kit's tests once, and each submission's lessons in a job slot's build folder.
 //
-// A slot's build folder is configured again for each submission (CLUSTERKIT_TREE=<its copy>), so the kit's
-// library and precompiled headers, which do not depend on the submission, are compiled once per slot;
-// each lesson is then built on its own target, so a compile error costs that lesson only.
+// A slot's build folder is configured again for each submission, so the kit's library and precompiled
+// headers, which do not depend on the submission, are compiled once per slot; each lesson is then built on
+// its own target, so a compile error costs that lesson only. The submission's lesson folders are copied to
+// the slot's one source folder (<slot>.tree), so a file compiles with the same command whoever submitted it:
+// with ccache installed (and the sandbox's own user per slot), a file the slot compiled before, for an earlier
+// submission or from the starter (warm()), is a cache hit, found by its content.
 // A submission's code is hostile from its first #include on: given a sandbox, CMake and the compiler run in
 // it, as the slot's user, and see the kit's build files (CMakeLists.txt, cmake/, lib/, lessons/), the
 // submission's copy and the slot's build folder only: `#include "<kit>/solutions/01-fork-per-cpu/main.cpp"`
@@ -12,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace clusterkit::kit {
@@ -20,18 +24,9 @@ class Sandbox;
 
 struct BuildOutcome {
     bool ok = true;
-    std::string first_error{};  // the compiler's first error line (paths relative to the submission)
+    std::string first_error{};  // first_build_error(): the compiler's first error, paths relative to the submission
     double seconds = 0;
 };
-
-// Runs a program with its output (stdout and stderr) appended to `log`, in a process group of its own,
-// killed with the group at the deadline. Returns the exit code; -1 if it was killed or did not start.
-int run_logged(const std::filesystem::path& program, const std::vector<std::string>& args,
-               const std::filesystem::path& log, std::chrono::seconds deadline);
-
-// The first error of a build log: a compiler "error:" line, else a linker "undefined reference", else its
-// last lines. `tree` is cut from paths.
-std::string first_error(const std::filesystem::path& log, const std::filesystem::path& tree);
 
 // Configures (once) and builds the kit's test binaries testNN for the given lesson numbers in `dir`.
 // Throws std::runtime_error with the build's first error when they do not build.
@@ -53,19 +48,25 @@ public:
     // kit the build needs besides its own (a lesson library the tree lacks: see grade.cpp).
     BuildOutcome configure(const std::filesystem::path& tree, const std::vector<std::string>& slugs,
                            const std::filesystem::path& log, std::vector<std::filesystem::path> also_read = {});
-    // Builds what every submission shares (the kit library, the precompiled headers) with the starter tree.
+    // Builds what every submission shares (the kit library, the precompiled headers) and, when the slot has a
+    // compiler cache, every lesson of the starter: the files a student leaves as given are then cache hits.
     BuildOutcome warm(const std::filesystem::path& log);
     // Builds lessonNN (and its worker) and copies the programs to `bin`.
     BuildOutcome build_lesson(const std::string& number, const std::filesystem::path& bin,
                               const std::filesystem::path& log);
 
 private:
+    // ccache's settings for the slot's builds (none without a cache).
+    std::vector<std::pair<std::string, std::string>> cache_environment() const;
+    // Replaces the slot's source folder with a copy of `tree`.
+    void copy_tree(const std::filesystem::path& tree) const;
     // cmake with `args`, its output appended to `log`: in the sandbox if there is one. Returns the exit code.
     int cmake(const std::vector<std::string>& args, const std::filesystem::path& log, std::chrono::seconds deadline);
 
     std::filesystem::path root_{};
     std::filesystem::path dir_{};
-    std::filesystem::path tree_{};
+    std::filesystem::path tree_{};   // the slot's source folder, which holds the submission's lesson folders
+    std::filesystem::path cache_{};  // ccache's folder in the slot, or empty: no compiler cache
     std::vector<std::filesystem::path> also_read_{};
     int jobs_;
     Sandbox* sandbox_;
