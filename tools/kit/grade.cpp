@@ -507,14 +507,17 @@ int command_grade(const Args& args) {
     // No graded code sees the kit or the output folder, even where they lie inside a system folder.
     const std::vector<fs::path> hidden{root, options.out};
     if (options.prepare) {
+        bool cached = false;
         for (int slot : slots) {
             Sandbox sandbox(slot, options.out / ".sandbox", hidden);
             SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2, &sandbox);
-            const auto outcome = build.warm(root / "build/grading" / ("slot-" + std::to_string(slot) + ".log"));
+            const auto outcome = build.warm(numbers, root / "build/grading" / ("slot-" + std::to_string(slot) + ".log"));
             if (!outcome.ok) throw std::runtime_error("building the kit library for slot " + std::to_string(slot) +
                                                       " failed: " + outcome.first_error);
+            cached = build.has_cache();
         }
-        std::cout << "kit grade: prepared " << slots.size() << " slot(s): tests, users and the kit library built\n";
+        std::cout << "kit grade: prepared " << slots.size() << " slot(s): tests, users and the kit library built"
+                  << (cached ? ", the starter's lessons in each slot's compiler cache" : "") << "\n";
         return exit_status::ok;
     }
     become_subreaper();

@@ -175,7 +175,7 @@ BuildOutcome SlotBuild::configure(const fs::path& tree, const std::vector<std::s
     return outcome;
 }
 
-BuildOutcome SlotBuild::warm(const fs::path& log) {
+BuildOutcome SlotBuild::warm(const std::vector<std::string>& numbers, const fs::path& log) {
     std::vector<std::string> slugs;
     for (const auto& entry : fs::directory_iterator(root_ / "starter"))
         if (entry.is_directory()) slugs.push_back(entry.path().filename().string());
@@ -183,7 +183,7 @@ BuildOutcome SlotBuild::warm(const fs::path& log) {
     if (!outcome.ok) return outcome;
     std::vector<std::string> args{"--build", dir_.string(), "-j", std::to_string(jobs_), "--target", "clusterkit_prebuilt"};
     if (!cache_.empty())
-        for (const auto& slug : slugs) args.push_back("lesson" + slug.substr(0, slug.find('-')));
+        for (const auto& number : numbers) args.push_back("lesson" + number);
     outcome.ok = cmake(args, log, build_deadline) == 0;
     if (!outcome.ok) outcome.first_error = first_build_error(log, tree_);
     return outcome;

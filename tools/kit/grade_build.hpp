@@ -49,8 +49,11 @@ public:
     BuildOutcome configure(const std::filesystem::path& tree, const std::vector<std::string>& slugs,
                            const std::filesystem::path& log, std::vector<std::filesystem::path> also_read = {});
     // Builds what every submission shares (the kit library, the precompiled headers) and, when the slot has a
-    // compiler cache, every lesson of the starter: the files a student leaves as given are then cache hits.
-    BuildOutcome warm(const std::filesystem::path& log);
+    // compiler cache, the starter's lessons of these numbers: the files a student leaves as given are then
+    // cache hits.
+    BuildOutcome warm(const std::vector<std::string>& numbers, const std::filesystem::path& log);
+    // Whether the slot's builds go through ccache (installed, and the slot has a user of its own).
+    bool has_cache() const { return !cache_.empty(); }
     // Builds lessonNN (and its worker) and copies the programs to `bin`.
     BuildOutcome build_lesson(const std::string& number, const std::filesystem::path& bin,
                               const std::filesystem::path& log);
