@@ -198,7 +198,7 @@ std::string control_failure(const SubmissionGrade& control) {
         {"Operation not permitted", "permissions"}, {"could not start", "the sandbox"},
         {"cgroup", "cgroups"},                      {"No such file", "a missing file or tool"},
         {"cannot find", "a missing file or tool"},  {"Resource temporarily unavailable", "a limit on processes"},
-        {"deadline", "a deadline (an overloaded machine?)"}};
+        {"memory limit", "a memory limit"},         {"deadline", "a deadline (an overloaded machine?)"}};
     for (const auto& lesson : control.lessons) {
         for (const auto& test : lesson.cases) {
             if (test.passed) continue;

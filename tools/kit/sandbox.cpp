@@ -88,9 +88,28 @@ std::vector<ProcessEntry> process_table() {
     return table;
 }
 
-// SIGKILL to a pid read from /proc or a cgroup. Never 0, 1 or negative: kill(0) hits our own group,
-// kill(-1) as root every process on the machine.
-bool kill_verified(pid_t pid) { return pid > 1 && pid != ::getpid() && ::kill(pid, SIGKILL) == 0; }
+// SIGKILL to a pid read from /proc or a cgroup, if the process it names now still `belongs` to the run.
+// The pid is pinned with a pidfd before the check: pids are reused (pid_max may be 32768, a few minutes of
+// a busy machine), and a pid read a moment ago may name another grader's process by now. The signal goes to
+// the pidfd's process, which is the one checked (or has ended: then it goes nowhere). Never 0, 1 or
+// negative: kill(0) hits our own group, kill(-1) as root every process on the machine.
+template <typename Belongs>
+bool kill_if(pid_t pid, Belongs belongs) {
+    if (pid <= 1 || pid == ::getpid()) return false;
+    const UniqueFd pinned(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pinned.is_open()) return false;
+    const auto now = read_process(pid);
+    if (!now || now->state == 'Z' || !belongs(*now)) return false;
+    return ::syscall(SYS_pidfd_send_signal, pinned.get(), SIGKILL, nullptr, 0) == 0;
+}
+
+// Whether process `pid` is in a cgroup named `name` (in any hierarchy), from /proc/<pid>/cgroup.
+bool in_cgroup_named(pid_t pid, const std::string& name) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    for (std::string line; std::getline(in, line);)
+        if (line.ends_with("/" + name)) return true;
+    return false;
+}
 
 // --- writing small files (cgroup knobs) ---
 
@@ -321,9 +340,11 @@ bool is_cgroup2(const fs::path& dir) { return fs::exists(dir / "cgroup.procs") &
 // --- cgroups: a v1 pids group, a v1 memory group and a v2 group (for cgroup.kill), each if possible ---
 
 struct Sandbox::Cgroups {
-    std::vector<fs::path> groups;  // every group made for this run
-    std::optional<fs::path> v2;    // the one with cgroup.kill
-    std::vector<UniqueFd> procs;   // their cgroup.procs, open for the child
+    std::string name{};               // the run's, the same in every hierarchy
+    std::vector<fs::path> groups{};   // every group made for this run
+    std::optional<fs::path> v2{};     // the one with cgroup.kill
+    std::optional<fs::path> memory{}; // the v1 memory group
+    std::vector<UniqueFd> procs{};    // their cgroup.procs, open for the child
 
     ~Cgroups() {
         for (const auto& group : groups) {
@@ -371,9 +392,23 @@ struct Sandbox::Cgroups {
         return pids;
     }
 
+    bool holds(pid_t pid) const { return !groups.empty() && in_cgroup_named(pid, "clusterkit-grade/" + name); }
+
     void kill_all() const {
         if (v2) write_text(*v2 / "cgroup.kill", "1");
-        for (pid_t pid : members()) kill_verified(pid);
+        for (pid_t pid : members()) kill_if(pid, [&](const ProcessEntry& now) { return holds(now.pid); });
+    }
+
+    // How many processes the kernel killed for the memory limit (v1 memory.oom_control's oom_kill).
+    int oom_kills() const {
+        if (!memory) return 0;
+        std::istringstream in(read_text(*memory / "memory.oom_control"));
+        for (std::string key; in >> key;) {
+            long long value = 0;
+            if (!(in >> value)) break;
+            if (key == "oom_kill") return static_cast<int>(value);
+        }
+        return 0;
     }
 };
 
@@ -496,13 +531,15 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
         return result;
     }
 
-    Cgroups cgroups;
+    Cgroups cgroups{.name = run_name};
     if (root_) {
         std::string ignored;
         if (auto group = cgroups.make("/sys/fs/cgroup/pids", run_name, ignored))
             write_text(*group / "pids.max", std::to_string(request.limits.processes));
-        if (auto group = cgroups.make("/sys/fs/cgroup/memory", run_name, ignored))
+        if (auto group = cgroups.make("/sys/fs/cgroup/memory", run_name, ignored)) {
             write_text(*group / "memory.limit_in_bytes", std::to_string(request.limits.memory));
+            cgroups.memory = group;
+        }
         const fs::path v2_root = is_cgroup2("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
         if (auto group = cgroups.make(v2_root, run_name, ignored); group && fs::exists(*group / "cgroup.kill"))
             cgroups.v2 = group;
@@ -557,24 +594,19 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     }
 
     pid_t session = 0;
-    // The run's processes: its session, and with a cgroup its members (no process can leave it); without a
-    // cgroup, every process of the slot's user. The user alone is not proof where another grader shares the
-    // machine's processes with the same user ids (one in a chroot): its runs are not this run's.
-    auto members = [&] {
-        const auto pids = cgroups.members();
-        return std::set<pid_t>(pids.begin(), pids.end());
-    };
-    auto ours = [&](const ProcessEntry& entry, const std::set<pid_t>& in_cgroup) {
+    // The run's processes: with a cgroup, its members (no process can leave it, and every process the run
+    // starts is one); without, its session, or else every process of the slot's user. A session id outlives
+    // its leader and may come back as a new process's pid, and the user alone is not proof where another
+    // grader shares the machine's processes with the same user ids (one in a chroot): so the cgroup first.
+    auto ours = [&](const ProcessEntry& entry) {
+        if (!cgroups.groups.empty()) return cgroups.holds(entry.pid);
         if (session > 1 && entry.session == session) return true;
-        if (!cgroups.groups.empty()) return in_cgroup.contains(entry.pid);
         return user_ && entry.uid == user_->first;
     };
     auto kill_everything = [&] {
-        const auto in_cgroup = members();
         for (const auto& entry : process_table())
-            if (entry.state != 'Z' && ours(entry, in_cgroup) && kill_verified(entry.pid)) ++result.processes_killed;
+            if (entry.state != 'Z' && ours(entry) && kill_if(entry.pid, ours)) ++result.processes_killed;
         cgroups.kill_all();
-        if (session > 1) ::kill(-session, SIGKILL);  // the session leader's group (pid verified > 1)
     };
 
     if (process) {
@@ -639,21 +671,22 @@ SandboxResult Sandbox::run(const SandboxRun& request) {
     // and make sure that none is left.
     for (int round = 0; round < 250; ++round) {
         bool left = false;
-        const auto in_cgroup = members();
         for (const auto& entry : process_table()) {
+            // A child of the grader's own, so its pid cannot be reused before this waitpid.
             const bool came_back = entry.ppid == ::getpid() &&
                                    (user_ ? entry.uid == user_->first : (session > 1 && entry.session == session));
             if (came_back) {
-                if (entry.state != 'Z') kill_verified(entry.pid);
+                if (entry.state != 'Z') ::kill(entry.pid, SIGKILL);
                 ::waitpid(entry.pid, nullptr, 0);
-            } else if (ours(entry, in_cgroup)) {
+            } else if (ours(entry)) {
                 left = true;
-                if (entry.state != 'Z') kill_verified(entry.pid);
+                if (entry.state != 'Z') kill_if(entry.pid, ours);
             }
         }
         if (!left) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a dying process's parent reaps it
     }
+    result.oom_kills = cgroups.oom_kills();
     cleanup(result, shm_prefix);
     std::error_code ignored;
     fs::remove_all(private_dir, ignored);

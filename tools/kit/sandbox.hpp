@@ -68,6 +68,7 @@ struct SandboxResult {
     std::size_t err_dropped = 0;
     double seconds = 0;
     int processes_killed = 0;          // processes of the run still alive at the end, killed by the cleanup
+    int oom_kills = 0;                 // processes the kernel killed at the run's memory limit (cgroup)
     int objects_removed = 0;           // /dev/shm, SysV IPC and /tmp objects the run left, removed
     std::string start_error{};           // why it did not start
 };

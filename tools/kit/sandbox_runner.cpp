@@ -50,6 +50,9 @@ std::vector<std::string> sandbox_problems(const SandboxResult& result, const San
         problems.push_back("the test process was " + result.status->describe() +
                            (result.status->signal == SIGXCPU ? " (the CPU-time limit)" : "") +
                            (result.status->signal == SIGXFSZ ? " (the file-size limit)" : ""));
+    if (result.oom_kills > 0)
+        problems.push_back("the kernel killed " + std::to_string(result.oom_kills) + " process(es) at the run's memory limit (" +
+                           std::to_string(limits.memory >> 20) + " MiB)");
     if (!result.timed_out && result.processes_killed > 0)
         problems.push_back("left behind " + std::to_string(result.processes_killed) +
                            " process(es) still running after the test ended (killed)");
