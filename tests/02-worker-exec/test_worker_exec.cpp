@@ -315,7 +315,7 @@ TEST_CASE("every worker finds --work-ms as given in CLUSTERKIT_WORK_MS, 1000-600
           "[02][env]") {
     for (const auto& [flags, expected] : {std::pair{std::vector<std::string>{"--workers", "2", "--work-ms", "5-10"}, "5-10"},
                                           std::pair{std::vector<std::string>{"--workers", "2"}, "1000-6000"}}) {
-        const auto run = run_to_end("lesson02", {.args = with_test_child(flags, {"print-args", "print-env", "CLUSTERKIT_WORK_MS"})});
+        const auto run = run_to_end_of_output("lesson02", {.args = with_test_child(flags, {"print-args", "print-env", "CLUSTERKIT_WORK_MS"})});
         INFO(run.transcript());
         REQUIRE(run.status_is_code(0));
         CHECK(count_lines(run, std::string("env CLUSTERKIT_WORK_MS=") + expected) == 2);
