@@ -227,6 +227,15 @@ private:
         pid_t pid;
     };
 
+    // Whether thread `caller` is one of the program's (its main thread's id is the program's pid).
+    bool in_program(pid_t caller) const {
+        if (caller == program_) return true;
+        std::ifstream status("/proc/" + std::to_string(caller) + "/status");
+        for (std::string line; std::getline(status, line);)
+            if (line.starts_with("Tgid:")) return std::stol(line.substr(5)) == program_;
+        return false;
+    }
+
     void answer_next() {
         seccomp_notif request{};
         if (::ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0) return;  // its caller died meanwhile
@@ -237,6 +246,9 @@ private:
             || call == SYS_fork || call == SYS_vfork
 #endif
         ) {
+            // The program's own starts only: a worker that forks in turn (a shell that runs a command) does
+            // not race the program for its budget.
+            if (!in_program(caller)) return go_on(request.id);
             if (forks_left_ > 0) {
                 --forks_left_;
                 return go_on(request.id);

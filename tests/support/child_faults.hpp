@@ -14,8 +14,9 @@
 namespace clusterkit::testing::faults {
 
 struct Rules {
-    // The program and its descendants may make this many processes; every later fork fails with EAGAIN,
-    // as when the process table or RLIMIT_NPROC is full. Threads are not counted.
+    // The program may make this many processes; every later fork of its own fails with EAGAIN, as when the
+    // process table or RLIMIT_NPROC is full. Threads are not counted, nor the forks of its descendants (a
+    // worker run through a shell forks too: its fork must not take the program's place in the count).
     std::optional<int> forks_allowed;
     // Every descendant of the program is killed with this signal when it calls write(2), so it never
     // writes anything (0: no such rule).
