@@ -64,7 +64,10 @@ void check_greeting(const HttpResponse& response) {
 }
 
 // Stops lesson06 with SIGTERM and requires exit status 0 after `done`.
-void stop_cleanly(Server& server) {
+// Stops the server with SIGTERM and checks that it ends well. The test's own connections are closed first:
+// a drain gives each idle one a second for one more request, which only the drain's own tests wait for.
+void stop_cleanly(Server& server, std::initializer_list<HttpClient*> open_connections = {}) {
+    for (auto* connection : open_connections) connection->close();
     server.program.send_signal(SIGTERM);
     const auto status = server.program.wait_exit();
     server.program.read_to_end();
@@ -111,7 +114,7 @@ TEST_CASE("an unknown path is 404 and a method other than GET or HEAD is 405 wit
     }
     // Neither answer ends the connection.
     check_greeting(client.request("GET", "/"));
-    stop_cleanly(server);
+    stop_cleanly(server, {&client});
 }
 
 TEST_CASE("HEAD is answered like GET without the body: the same headers and Content-Length", "[06][http]") {
@@ -133,7 +136,7 @@ TEST_CASE("HEAD is answered like GET without the body: the same headers and Cont
     const auto missing = client.request("HEAD", "/no/such/page");
     CHECK(missing.status == 404);
     check_greeting(client.request("GET", "/"));
-    stop_cleanly(server);
+    stop_cleanly(server, {&client});
 }
 
 TEST_CASE("a malformed request gets 400 and disturbs neither another connection nor the worker", "[06][http]") {
@@ -155,7 +158,7 @@ TEST_CASE("a malformed request gets 400 and disturbs neither another connection 
     CHECK(after.worker_pid() == server.workers.at(1));
     check_greeting(http_request(server.port, "GET", "/"));
     CHECK(server.program.events_named("exit").empty());
-    stop_cleanly(server);
+    stop_cleanly(server, {&bystander, &offender});
 }
 
 TEST_CASE("one keep-alive connection carries many requests", "[06][keep-alive]") {
@@ -171,7 +174,7 @@ TEST_CASE("one keep-alive connection carries many requests", "[06][keep-alive]")
     }
     CHECK(pids.size() == 1);  // one connection, one worker
     CHECK(server.is_worker(*pids.begin()));
-    stop_cleanly(server);
+    stop_cleanly(server, {&client});
 }
 
 TEST_CASE("requests with Connection: close are served by at least two different workers", "[06][sharing]") {
@@ -337,7 +340,7 @@ TEST_CASE("GET /work?ms=M answers worked ms=M for M from 0 up, and 400 for an M 
     // Nothing of that ends the connection or the worker.
     check_greeting(client.request("GET", "/"));
     CHECK(server.program.events_named("exit").empty());
-    stop_cleanly(server);
+    stop_cleanly(server, {&client});
 }
 
 TEST_CASE("GET /work?ms=60000, the upper end, is worked on, and a worker still busy after --grace-ms is killed",
@@ -376,7 +379,7 @@ TEST_CASE("a worker answers its other connections while /work runs: the work goe
     CHECK_FALSE(working.has_bytes_waiting());  // the 600 ms of work are not done yet
     const auto worked = working.read_response();
     CHECK(worked.body == "worked ms=600\n");
-    stop_cleanly(server);
+    stop_cleanly(server, {&working, &other});
 }
 
 TEST_CASE("a request with Connection: close, or in HTTP/1.0, is answered with Connection: close and the "
@@ -422,7 +425,7 @@ TEST_CASE("a request body of up to 64 KiB is read, and a larger one gets 400 and
     CHECK_FALSE(response.keep_alive);
     CHECK(too_large.wait_closed());
     check_greeting(fits.request("GET", "/"));  // the other connection goes on
-    stop_cleanly(server);
+    stop_cleanly(server, {&fits, &too_large});
 }
 
 TEST_CASE("connections that arrive while no worker accepts wait in the queue, and the replacement of a killed "

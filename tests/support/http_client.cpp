@@ -94,6 +94,12 @@ HttpClient::HttpClient(unsigned short port, std::string_view host, std::chrono::
 
 HttpClient::~HttpClient() = default;
 
+void HttpClient::close() {
+    error_code ignored;
+    impl_->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    impl_->stream.close();
+}
+
 void HttpClient::send_request(std::string_view method, std::string_view target, Connection connection) {
     http::request<http::empty_body> request;
     request.method_string(method);  // any method, known to Beast or not

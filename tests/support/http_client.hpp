@@ -69,6 +69,9 @@ public:
     // True if bytes from the server are waiting to be read now (or the connection has ended): for a test that
     // must show that an answer has *not* come yet. Does not wait.
     bool has_bytes_waiting();
+    // Ends the connection from this side. A server that drains gives an idle connection a second for one
+    // more request: a test that stops the server with its connections still open waits that second out.
+    void close();
 
 private:
     struct Impl;
