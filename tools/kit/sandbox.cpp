@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <pwd.h>
 #include <set>
 #include <sstream>
@@ -299,6 +300,11 @@ struct Confine {
 
     template <typename Launcher>
     error_code on_exec_setup(Launcher&, const fs::path&, const char* const*&) {
+        // Only stdin, stdout and stderr go on past exec. Boost.Process 1.81 closes the descriptors above its
+        // exec-error pipe only (its close_all skips the gaps between the ones it keeps), so a run would keep
+        // whatever the grader's other threads hold open below it: another submission's report being written,
+        // a program being copied, whose exec then fails with "Text file busy" for as long as the run lives.
+        if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) return last_error();
         if (::setsid() == -1) return last_error();
         for (int fd : cgroup_procs)
             if (::write(fd, "0", 1) != 1) return last_error();
