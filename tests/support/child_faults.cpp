@@ -205,12 +205,14 @@ public:
         for (;;) {
             pollfd ready[2] = {{.fd = listener_, .events = POLLIN, .revents = 0},
                                {.fd = program_ended, .events = POLLIN, .revents = 0}};
-            if (::poll(ready, 2, -1) == -1) {
+            const int woke = ::poll(ready, 2, awaiting_reap() ? reap_look_interval_ms : -1);
+            if (woke == -1) {
                 if (errno == EINTR) continue;
                 clusterkit::throw_system_error("poll");
             }
             if (ready[0].revents & POLLIN) answer_next();
             else if (ready[1].revents & POLLIN) break;
+            else if (woke == 0) look_for_reap();
         }
         int status = 0;
         while (::waitpid(program_, &status, 0) == -1 && errno == EINTR) {
@@ -284,6 +286,22 @@ private:
             return;
         }
         go_on(request.id);
+    }
+
+    // In turn, the next exit waits until the program has reaped the one released before. A wait the filter
+    // lets through unseen (WNOHANG) or that names the child another way (a pidfd) may be the one that reaps
+    // it, and the program may then make no other wait until the next worker ends: so the referee also looks,
+    // every few milliseconds, whether that worker is gone.
+    static constexpr int reap_look_interval_ms = 10;
+
+    bool awaiting_reap() const {
+        return rules_.hold_exits_in_turn && last_released_ != 0 && !last_released_reaped_ && !held_exits_.empty();
+    }
+
+    void look_for_reap() {
+        if (!awaiting_reap() || state_of(last_released_) != 0) return;
+        last_released_reaped_ = true;
+        release_exits();
     }
 
     // Once every held exit has arrived: one released per wait of the program (or, in turn, the first at once

@@ -26,9 +26,10 @@ struct Rules {
     // and a line "release pid=P" is printed just before. So they end, and are reaped, one at a time, in
     // that order.
     int hold_exits = 0;
-    // With hold_exits: let the first go as soon as all have got there, and each next one at the program's
-    // first blocking wait after the one before was let go. For a program that calls wait only once a
-    // child has ended (an event loop watching pidfds), where the rule above would never start.
+    // With hold_exits: let the first go as soon as all have got there, and each next one once the program
+    // has reaped the one before (seen at its wait that reaps it, or by looking whether it is gone). For a
+    // program that calls wait only once a child has ended (an event loop watching pidfds), where the rule
+    // above would never start.
     bool hold_exits_in_turn = false;
     // A descendant's prctl(PR_SET_PDEATHSIG) waits until the program has ended (a line "held pid=P" says
     // that it waits): the program dies between its worker's fork and the worker's death signal.
