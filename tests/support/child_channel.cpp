@@ -9,14 +9,18 @@
 //   child-bad-frame id=I pid=P                                    a frame that is not JSON, or a payload that is
 //                                                                 not the lesson's (then it exits 1)
 //   child-late id=I pid=G                                         `late`: the process G that holds the result
+//   child-pending id=I pid=P                                      `slow-reader`: the primary has begun to write
+//                                                                 to it (its pipe holds unread bytes)
 //
 // SPEC is a comma-separated list; with none of these (`normal`) it behaves as lesson05-worker does:
 //   silent            never says online (it still reads, and exits 0 on shutdown)
 //   close-stdin       closes its end of the primary's pipe before it says online (and then waits to be killed)
-//   slow-reader       reads nothing after online until SIGUSR1 arrives
+//   slow-reader       reads nothing after online until SIGUSR1 arrives (it says child-pending once the
+//                     primary has begun to write to it)
 //   hold              keeps each task unanswered until shutdown arrives: then answers it and exits 0
 //   ignore-shutdown   answers tasks, and goes on reading after shutdown (until it is killed)
 //   die-upto=N        abort()s on a task whose attempt is N or less (each task: the first N workers die)
+//   sigkill-on=J      on the first attempt of task J, is killed with SIGKILL (by itself) before it answers
 //   late              on the first attempt of task 1: a forked process G keeps the channel and writes the result
 //                     once it gets SIGUSR1; the worker itself is killed (SIGKILL) at once
 //   bad=KIND          on the first attempt of task 1, answers with a frame that is not a message of the protocol, then
@@ -35,6 +39,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
+#include <poll.h>
 #include <span>
 #include <sstream>
 #include <string>
@@ -53,6 +58,7 @@ struct Spec {
     bool hold = false;
     bool ignore_shutdown = false;
     long long die_upto = 0;
+    long long sigkill_on = 0;
     bool late = false;
     std::string bad;
 };
@@ -68,6 +74,7 @@ Spec parse_spec(const std::string& text) {
         else if (item == "hold") spec.hold = true;
         else if (item == "ignore-shutdown") spec.ignore_shutdown = true;
         else if (item.starts_with("die-upto=")) spec.die_upto = std::stoll(item.substr(9));
+        else if (item.starts_with("sigkill-on=")) spec.sigkill_on = std::stoll(item.substr(11));
         else if (item == "late") spec.late = true;
         else if (item.starts_with("bad=")) spec.bad = item.substr(4);
         else throw UsageError("channel05: unknown item '" + item + "'");
@@ -118,7 +125,7 @@ public:
         if (spec_.close_stdin) ::close(STDIN_FILENO);
         if (!spec_.silent) send(json::serialize(json::object{{"type", "online"}, {"pid", ::getpid()}}));
         if (spec_.close_stdin) wait_to_be_killed();  // nothing to read
-        if (spec_.slow_reader) wait_for_signal(SIGUSR1);
+        if (spec_.slow_reader) read_nothing_until_usr1();
         for (;;) {
             const auto frame = next_frame();
             if (!frame) return 1;  // the primary is gone, without a shutdown
@@ -156,6 +163,7 @@ private:
         print_line(prefix() + " type=task task=" + std::to_string(number) + " attempt=" + std::to_string(attempt) +
                    " bytes=" + std::to_string(bytes));
         if (attempt <= spec_.die_upto) die(SIGABRT);
+        if (number == spec_.sigkill_on && attempt == 1) die(SIGKILL);
         const bool first_of_task_1 = number == 1 && attempt == 1;
         if (first_of_task_1 && spec_.late) answer_late(task);
         if (first_of_task_1 && !spec_.bad.empty()) {
@@ -238,13 +246,18 @@ private:
         }
     }
 
-    static void wait_for_signal(int signal) {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, signal);
-        ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    // slow-reader: says child-pending once the primary's first message is in the pipe (poll() reads none of
+    // it), then waits for SIGUSR1. SIGUSR1 is blocked first, so that an early one waits instead of killing it.
+    void read_nothing_until_usr1() {
+        sigset_t usr1;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
+        pollfd input{.fd = STDIN_FILENO, .events = POLLIN, .revents = 0};
+        while (::poll(&input, 1, -1) < 0 && errno == EINTR) {}
+        print_line("child-pending id=" + std::to_string(id_) + " pid=" + std::to_string(::getpid()));
         int got = 0;
-        ::sigwait(&set, &got);
+        ::sigwait(&usr1, &got);
     }
 
     [[noreturn]] static void wait_to_be_killed() {
