@@ -5,8 +5,9 @@
 // case of the rubric runs through the pipeline of `kit verify` (pipeline.hpp) with the sandbox as its runner
 // (sandbox_runner.hpp), against the submission's programs (CLUSTERKIT_BIN_DIR): the student's report says
 // what `kit verify` would have said. Points come from tests/NN-name/rubric.json. The kit's tests are built once;
-// the submissions are built in one build folder per job slot, so the kit's library and precompiled headers
-// are compiled once per slot, not once per submission. Outputs: see report.hpp. Workflow: docs/instructor.md.
+// the submissions are built one after another in one build folder (the build slot's, with its compiler
+// cache), so what they share is compiled once, while J job slots test the ones built before. Outputs: see
+// report.hpp. Workflow: docs/instructor.md.
 #include "commands.hpp"
 #include "grade_build.hpp"
 #include "pipeline.hpp"
@@ -44,10 +45,10 @@ constexpr std::string_view usage =
     "usage: kit grade SUBMISSION... [--lessons LIST] [--jobs J] [--out DIR] [--timeout SECONDS]\n"
     "                 [--tests-build DIR] [--name NAME]\n"
     "       kit grade --check-rubrics [--tests-build DIR]\n"
-    "       kit grade --prepare [--jobs J]   (build the tests and the kit library of J slots ahead, e.g. in an image)\n"
+    "       kit grade --prepare [--jobs J]   (build the tests, the slots' users and the kit library ahead, e.g. in an image)\n"
     "  SUBMISSION      a student's copy of starter/ (a folder with NN-name/ folders, or a checkout with starter/)\n"
     "  --lessons LIST  only these lessons, e.g. 01,03 (default: every lesson)\n"
-    "  --jobs J        grade J submissions at once, each in its own sandbox slot (default 1)\n"
+    "  --jobs J        test J submissions at once, each in its own sandbox slot (default 1), while the next builds\n"
     "  --out DIR       where results go (default build/grading/results)\n"
     "  --timeout S     wall-clock limit of one test case, in seconds (default 60)\n"
     "  --tests-build D a build folder of the kit to take the test binaries from (default build/grading/kit-tests)\n"
@@ -244,6 +245,20 @@ private:
     bool publish_ = false;
 };
 
+// The one build folder of a grading run (build/grading/slot-N of the build slot, owned by its user): every
+// submission is built there, one at a time and with every CPU, while the job slots test the submissions
+// built before. So a file compiled once, for any submission or from the starter (--prepare), is a cache hit
+// for every later one, and the user who compiles never runs graded code (the test runs are the job slots').
+struct BuildSlot {
+    BuildSlot(const fs::path& root, int slot, const fs::path& work, const std::vector<fs::path>& hidden)
+        : sandbox(slot, work, hidden),
+          build(root, root / "build/grading" / ("slot-" + std::to_string(slot)),
+                static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), &sandbox) {}
+    std::mutex mutex{};  // one submission's build at a time
+    Sandbox sandbox;
+    SlotBuild build;
+};
+
 // Thrown by Grader::grade() when the control refused the run: the grade is not written.
 struct Refused : std::runtime_error {
     Refused() : std::runtime_error("the control refused this run") {}
@@ -251,12 +266,13 @@ struct Refused : std::runtime_error {
 
 class Grader {
 public:
-    Grader(fs::path root, Options options, std::vector<LessonPlan> plans, Verdict* verdict)
-        : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)), verdict_(verdict) {}
+    Grader(fs::path root, Options options, std::vector<LessonPlan> plans, Verdict* verdict, BuildSlot* builder)
+        : root_(std::move(root)), options_(std::move(options)), plans_(std::move(plans)), verdict_(verdict),
+          builder_(builder) {}
 
-    // A student's submission: its lesson folders are copied to <out>/<name>/tree, built in the slot's build
-    // folder (in the sandbox), and each built lesson's test cases run in the sandbox.
-    SubmissionGrade grade(const fs::path& submission, const std::string& name, int slot, Sandbox& sandbox) {
+    // A student's submission: its lesson folders are copied to <out>/<name>/tree, built in the build slot (in
+    // its sandbox), and each built lesson's test cases run in this job slot's sandbox.
+    SubmissionGrade grade(const fs::path& submission, const std::string& name, Sandbox& sandbox) {
         const auto started = Clock::now();
         SubmissionGrade grade = begin(name, submission, sandbox);
         const fs::path dir = options_.out / name;
@@ -270,29 +286,8 @@ public:
             present.push_back(plan.lesson.slug);
         }
 
-        SlotBuild build(root_, root_ / "build/grading" / ("slot-" + std::to_string(slot)), build_jobs(), &sandbox);
-        const auto configured = present.empty() ? BuildOutcome{}
-                                                : build.configure(dir / "tree", present, dir / "configure.log",
-                                                                  lesson_libraries_missing_from(dir / "tree"));
-        grade.build_seconds += configured.seconds;
-        for (const auto& plan : plans_) {
-            LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title};
-            const bool is_present = std::ranges::find(present, plan.lesson.slug) != present.end();
-            if (!is_present) {
-                lesson.build = BuildState::missing;
-                lesson.build_message = "the submission has no folder " + plan.lesson.slug + "/";
-            } else if (!configured.ok) {
-                lesson.build = BuildState::compile_error;
-                lesson.build_message = "CMake could not configure the submission: " + configured.first_error;
-            } else {
-                const auto built = build.build_lesson(plan.lesson.number, dir / "bin", dir / ("build-" + plan.lesson.number + ".log"));
-                lesson.build_seconds = built.seconds;
-                grade.build_seconds += built.seconds;
-                lesson.build = built.ok ? BuildState::built : BuildState::compile_error;
-                lesson.build_message = built.first_error;
-            }
-            test_lesson(plan, dir / "bin", sandbox, lesson, grade);
-        }
+        auto lessons = build_lessons(dir, present, grade);
+        for (std::size_t i = 0; i < plans_.size(); ++i) test_lesson(plans_[i], dir / "bin", sandbox, lessons[i], grade);
         if (!verdict_->wait()) throw Refused{};
         finish(grade, dir, started);
         return grade;
@@ -360,7 +355,45 @@ private:
         return files;
     }
 
-    int build_jobs() const { return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.jobs); }
+    // Each lesson of the plans as the submission's build left it: built, a compile error (with the first error),
+    // or missing. Built in the build slot, after the submissions before it; the wait is not building time.
+    std::vector<LessonGrade> build_lessons(const fs::path& dir, const std::vector<std::string>& present,
+                                           SubmissionGrade& grade) {
+        std::vector<LessonGrade> lessons{};
+        std::vector<std::string> numbers{};      // of the lessons the submission has
+        std::vector<std::size_t> present_at{};  // where those are in `lessons`
+        for (const auto& plan : plans_) {
+            LessonGrade lesson{.slug = plan.lesson.slug, .title = plan.lesson.title};
+            if (std::ranges::find(present, plan.lesson.slug) != present.end()) {
+                present_at.push_back(lessons.size());
+                numbers.push_back(plan.lesson.number);
+            } else {
+                lesson.build = BuildState::missing;
+                lesson.build_message = "the submission has no folder " + plan.lesson.slug + "/";
+            }
+            lessons.push_back(std::move(lesson));
+        }
+        if (numbers.empty()) return lessons;
+
+        std::lock_guard lock(builder_->mutex);
+        const auto started = Clock::now();
+        const auto configured = builder_->build.configure(dir / "tree", present, dir / "configure.log",
+                                                          lesson_libraries_missing_from(dir / "tree"));
+        std::vector<BuildOutcome> built{};
+        if (configured.ok) built = builder_->build.build_lessons(numbers, dir / "bin", dir);
+        for (std::size_t i = 0; i < numbers.size(); ++i) {
+            auto& lesson = lessons[present_at[i]];
+            if (!configured.ok) {
+                lesson.build = BuildState::compile_error;
+                lesson.build_message = "CMake could not configure the submission: " + configured.first_error;
+                continue;
+            }
+            lesson.build = built[i].ok ? BuildState::built : BuildState::compile_error;
+            lesson.build_message = built[i].first_error;
+        }
+        grade.build_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        return lessons;
+    }
 
     static SubmissionGrade begin(const std::string& name, const fs::path& source, const Sandbox& sandbox) {
         SubmissionGrade grade{.name = name, .source = source};
@@ -424,6 +457,7 @@ private:
     Options options_;
     std::vector<LessonPlan> plans_{};
     Verdict* verdict_;
+    BuildSlot* builder_;
 };
 
 // Progress while a class is graded, one line per finished submission: "kit grade: 3 of 8 graded (alice: ...),
@@ -492,9 +526,12 @@ int command_grade(const Args& args) {
         return exit_status::ok;
     }
 
-    // Job slots: a lock each (two graders on one machine never share a slot), a user each, a sandbox each.
-    const auto slots = claim_slots(options.jobs);
-    const int last_slot = *std::ranges::max_element(slots);
+    // Slots: a lock each (two graders on one machine never share a slot), a user each, a sandbox each. The
+    // first builds every submission (BuildSlot); the J others are the job slots, which test them.
+    const auto claimed = claim_slots(options.jobs + 1);
+    const int build_slot = claimed.front();
+    const std::vector<int> slots(claimed.begin() + 1, claimed.end());
+    const int last_slot = *std::ranges::max_element(claimed);
     const auto user_problems = prepare_sandbox_users(last_slot);
     // Without its unprivileged user a slot would run graded code as root: no grade from that.
     if (!user_problems.empty() && !options.prepare) {
@@ -507,17 +544,14 @@ int command_grade(const Args& args) {
     // No graded code sees the kit or the output folder, even where they lie inside a system folder.
     const std::vector<fs::path> hidden{root, options.out};
     if (options.prepare) {
-        bool cached = false;
-        for (int slot : slots) {
-            Sandbox sandbox(slot, options.out / ".sandbox", hidden);
-            SlotBuild build(root, root / "build/grading" / ("slot-" + std::to_string(slot)), 2, &sandbox);
-            const auto outcome = build.warm(numbers, root / "build/grading" / ("slot-" + std::to_string(slot) + ".log"));
-            if (!outcome.ok) throw std::runtime_error("building the kit library for slot " + std::to_string(slot) +
-                                                      " failed: " + outcome.first_error);
-            cached = build.has_cache();
-        }
-        std::cout << "kit grade: prepared " << slots.size() << " slot(s): tests, users and the kit library built"
-                  << (cached ? ", the starter's lessons in each slot's compiler cache" : "") << "\n";
+        BuildSlot builder(root, build_slot, options.out / ".sandbox", hidden);
+        const auto log = root / "build/grading" / ("slot-" + std::to_string(build_slot) + ".log");
+        const auto outcome = builder.build.warm(numbers, log);
+        if (!outcome.ok) throw std::runtime_error("building the kit library in build slot " + std::to_string(build_slot) +
+                                                  " failed: " + outcome.first_error);
+        std::cout << "kit grade: prepared build slot " << build_slot << " and " << slots.size()
+                  << " job slot(s): tests, users and the kit library built"
+                  << (builder.build.has_cache() ? ", the starter's lessons in the compiler cache" : "") << "\n";
         return exit_status::ok;
     }
     become_subreaper();
@@ -530,23 +564,24 @@ int command_grade(const Args& args) {
             fs::remove_all(path, ignored);
         }
     } sandbox_folder{options.out / ".sandbox"};
-    std::cout << "kit grade: slots";
+    std::cout << "kit grade: build slot " << build_slot << ", job slots";
     for (int slot : slots) std::cout << " " << slot;
     std::cout << (::geteuid() == 0 ? " (users" : " (no users: not root");
     if (::geteuid() == 0)
-        for (int slot : slots) std::cout << " clusterkit-grade" << slot;
+        for (int slot : claimed) std::cout << " clusterkit-grade" << slot;
     std::cout << ")\n" << std::flush;
 
     // The grader checks itself before it writes a grade. First, no graded run may read an answer.
     const fs::path control_build = root / "build/grading/control";
-    {
-        Sandbox sandbox(slots.front(), options.out / ".sandbox", hidden);
+    // (A compile reads as the build slot's user, a test run as a job slot's.)
+    for (int slot : {build_slot, slots.front()}) {
+        Sandbox sandbox(slot, options.out / ".sandbox", hidden);
         const auto readable = readable_in(sandbox, answers(root, options.tests_build, control_build, plans));
         if (!readable.empty()) {
             std::cerr << "kit: error: refusing to grade: graded code could read " << readable.front()
                       << (readable.size() > 1 ? " (and " + std::to_string(readable.size() - 1) + " more)" : "")
                       << " (permissions: no mount namespace here; make it unreadable to user "
-                      << (::geteuid() == 0 ? "clusterkit-grade" + std::to_string(slots.front()) : "you") << ")\n";
+                      << (::geteuid() == 0 ? "clusterkit-grade" + std::to_string(slot) : "you") << ")\n";
             return exit_status::failure;
         }
     }
@@ -556,14 +591,15 @@ int command_grade(const Args& args) {
     for (const auto& submission : options.submissions)
         names.push_back(unique_name(options.name.empty() ? submission_name(submission) : options.name, taken));
 
-    // Then the control: the first slot grades the reference solutions while the other slots start building
-    // submissions; no grade is written before the control has full marks, and none at all if it has not.
+    // Then the control: the first job slot grades the reference solutions while the build slot builds the
+    // first submissions; no grade is written before the control has full marks, and none at all if it has not.
     const bool has_control = fs::is_directory(root / "solutions");
     if (!has_control)
         std::cout << "kit grade: control: none (this copy of the kit has no solutions/): the grades are not checked\n";
     Verdict verdict;
     std::string refusal{};
-    Grader grader(root, options, plans, &verdict);
+    BuildSlot builder(root, build_slot, options.out / ".sandbox", hidden);
+    Grader grader(root, options, plans, &verdict, &builder);
     std::vector<SubmissionGrade> grades(options.submissions.size());
     std::atomic<std::size_t> next{0};
     std::mutex print;
@@ -587,7 +623,7 @@ int command_grade(const Args& args) {
                 }
                 for (std::size_t i = next++; i < options.submissions.size() && !verdict.refused(); i = next++) {
                     try {
-                        grades[i] = grader.grade(options.submissions[i], names[i], slot, sandbox);
+                        grades[i] = grader.grade(options.submissions[i], names[i], sandbox);
                     } catch (const Refused&) {
                         return;
                     } catch (const std::exception& error) {

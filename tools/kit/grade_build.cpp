@@ -192,18 +192,47 @@ BuildOutcome SlotBuild::warm(const std::vector<std::string>& numbers, const fs::
     return outcome;
 }
 
+std::vector<fs::path> SlotBuild::programs_of(const std::string& number) const {
+    return {dir_ / "bin" / ("lesson" + number), dir_ / "bin" / ("lesson" + number + "-worker")};
+}
+
+std::vector<BuildOutcome> SlotBuild::build_lessons(const std::vector<std::string>& numbers, const fs::path& bin,
+                                                   const fs::path& folder) {
+    // The folder last held another submission's programs: none of them may stand in for this one's.
+    for (const auto& number : numbers)
+        for (const auto& program : programs_of(number)) fs::remove(program);
+    const auto started = Clock::now();
+    std::vector<std::string> args{"--build", dir_.string(), "-j", std::to_string(jobs_)};
+    for (const auto& number : numbers) {
+        args.push_back("--target");
+        args.push_back("lesson" + number);
+    }
+    args.insert(args.end(), {"--", "-k", "0"});
+    const bool all_built = cmake(args, folder / "build.log", build_deadline) == 0;
+    const double together = std::chrono::duration<double>(Clock::now() - started).count();
+
+    std::vector<BuildOutcome> outcomes{};
+    for (const auto& number : numbers) {
+        // lessonNN depends on its worker (cmake/ClusterKit.cmake): where it exists, the whole lesson built.
+        if (!all_built && !fs::exists(programs_of(number).front())) {
+            outcomes.push_back(build_lesson(number, bin, folder / ("build-" + number + ".log")));
+            continue;
+        }
+        for (const auto& program : programs_of(number))
+            if (fs::exists(program)) fs::copy_file(program, bin / program.filename(), fs::copy_options::overwrite_existing);
+        outcomes.push_back({.ok = true, .first_error = {}, .seconds = together});
+    }
+    return outcomes;
+}
+
 BuildOutcome SlotBuild::build_lesson(const std::string& number, const fs::path& bin, const fs::path& log) {
     const auto started = Clock::now();
-    // The slot's folder last held another submission's programs: none of them may stand in for this one's.
-    const std::vector<std::string> programs{"lesson" + number, "lesson" + number + "-worker"};
-    for (const auto& program : programs) fs::remove(dir_ / "bin" / program);
     BuildOutcome outcome;
     outcome.ok = cmake({"--build", dir_.string(), "--target", "lesson" + number, "-j", std::to_string(jobs_)}, log,
                        build_deadline) == 0;
     if (outcome.ok) {
-        for (const auto& program : programs)
-            if (fs::exists(dir_ / "bin" / program))
-                fs::copy_file(dir_ / "bin" / program, bin / program, fs::copy_options::overwrite_existing);
+        for (const auto& program : programs_of(number))
+            if (fs::exists(program)) fs::copy_file(program, bin / program.filename(), fs::copy_options::overwrite_existing);
     } else {
         outcome.first_error = first_build_error(log, tree_);
     }

@@ -1,15 +1,16 @@
-// Building for `kit grade`: the kit's tests once, and each submission's lessons in a job slot's build folder.
+// Building for `kit grade`: the kit's tests once, and each submission's lessons in the build slot's folder.
 //
-// A slot's build folder is configured again for each submission, so the kit's library and precompiled
-// headers, which do not depend on the submission, are compiled once per slot; each lesson is then built on
-// its own target, so a compile error costs that lesson only. The submission's lesson folders are copied to
-// the slot's one source folder (<slot>.tree), so a file compiles with the same command whoever submitted it:
-// with ccache installed (and the sandbox's own user per slot), a file the slot compiled before, for an earlier
-// submission or from the starter (warm()), is a cache hit, found by its content.
+// The build slot's folder is configured again for each submission, so the kit's library and precompiled
+// headers, which do not depend on the submission, are compiled once; the submission's lessons are then built
+// together, Ninja going on past a lesson that fails, so a compile error costs that lesson only. The
+// submission's lesson folders are copied to the slot's one source folder (<slot>.tree), so a file compiles
+// with the same command whoever submitted it: with ccache installed (and the sandbox's own user for the
+// slot), a file compiled before, for an earlier submission or from the starter (warm()), is a cache hit,
+// found by its content.
 // A submission's code is hostile from its first #include on: given a sandbox, CMake and the compiler run in
 // it, as the slot's user, and see the kit's build files (CMakeLists.txt, cmake/, lib/, lessons/), the
 // submission's copy and the slot's build folder only: `#include "<kit>/solutions/01-fork-per-cpu/main.cpp"`
-// finds nothing. The slot's build folder belongs to the slot's user.
+// finds nothing. The slot's build folder belongs to the slot's user, who runs no graded program.
 #pragma once
 
 #include <chrono>
@@ -54,11 +55,19 @@ public:
     BuildOutcome warm(const std::vector<std::string>& numbers, const std::filesystem::path& log);
     // Whether the slot's builds go through ccache (installed, and the slot has a user of its own).
     bool has_cache() const { return !cache_.empty(); }
-    // Builds lessonNN (and its worker) and copies the programs to `bin`.
-    BuildOutcome build_lesson(const std::string& number, const std::filesystem::path& bin,
-                              const std::filesystem::path& log);
+    // Builds the lessons of these numbers together, with every job Ninja may run (a lesson that fails does not
+    // stop the others: -k 0), into `folder`/build.log, and copies each built lesson's programs to `bin`. A
+    // lesson that did not build is built again alone, into `folder`/build-NN.log, for its first error. One
+    // outcome per number, in order.
+    std::vector<BuildOutcome> build_lessons(const std::vector<std::string>& numbers, const std::filesystem::path& bin,
+                                            const std::filesystem::path& folder);
 
 private:
+    // Builds lessonNN (and its worker) alone and copies the programs to `bin`.
+    BuildOutcome build_lesson(const std::string& number, const std::filesystem::path& bin,
+                              const std::filesystem::path& log);
+    // The programs of lessonNN in the build folder: lessonNN, and lessonNN-worker where the lesson has one.
+    std::vector<std::filesystem::path> programs_of(const std::string& number) const;
     // ccache's settings for the slot's builds (none without a cache).
     std::vector<std::pair<std::string, std::string>> cache_environment() const;
     // Replaces the slot's source folder with a copy of `tree`.

@@ -4,7 +4,7 @@
 // Gradescope unpacks the zip into /autograder/source, runs setup.sh once to build the image, then
 // run_autograder for each submission, and reads /autograder/results/results.json. The zip holds the kit as
 // a student release (no solutions), setup.sh (the packages from tools/deps, the one list; the kit tool, the
-// tests, and one slot's build of the kit library, all built once into the image) and run_autograder (kit
+// tests, and the build slot's kit library, all built once into the image) and run_autograder (kit
 // grade on /autograder/submission). The same grader, sandbox and rubrics as `kit grade` on your machine.
 // The image must be one tools/deps knows (Debian 12, Debian 13, Ubuntu 24.04): Gradescope's default Ubuntu
 // 22.04 ships Boost 1.74, without Boost.Process v2. Which image to pick: docs/instructor.md, "Gradescope".

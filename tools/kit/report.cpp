@@ -185,8 +185,7 @@ void write_markdown_report(const SubmissionGrade& grade, const std::filesystem::
         << ").\n\n| lesson | points | build |\n| --- | --- | --- |\n";
     for (const auto& lesson : grade.lessons)
         out << "| " << lesson.slug << " | " << lesson.score() << " / " << lesson.max_score() << " | "
-            << state_word(lesson.build) << (lesson.build == BuildState::built ? " in " + seconds_text(lesson.build_seconds) : "")
-            << " |\n";
+            << state_word(lesson.build) << " |\n";
     for (const auto& lesson : grade.lessons) {
         out << "\n## " << lesson.slug << ": " << lesson.title << "\n\n";
         if (lesson.build != BuildState::built) {

@@ -30,7 +30,6 @@ struct LessonGrade {
     std::string title{};
     BuildState build = BuildState::missing;
     std::string build_message{};  // the compiler's first error, or why the lesson is missing
-    double build_seconds = 0;
     std::vector<CaseGrade> cases{};
 
     int score() const;
@@ -43,7 +42,7 @@ struct SubmissionGrade {
     std::vector<LessonGrade> lessons{};
     std::vector<std::string> sandbox{};  // the sandbox's layers in force, and what was missing
     double seconds = 0;
-    double build_seconds = 0;  // of `seconds`: CMake configure and the lessons' builds
+    double build_seconds = 0;  // of `seconds`: CMake configure and the lessons' build (not the wait for the build slot)
     double test_seconds = 0;   // of `seconds`: the sandboxed test runs
 
     int score() const;
