@@ -375,8 +375,10 @@ private:
         }
         if (numbers.empty()) return lessons;
 
+        const auto asked = Clock::now();
         std::lock_guard lock(builder_->mutex);
         const auto started = Clock::now();
+        grade.waited_seconds = std::chrono::duration<double>(started - asked).count();
         const auto configured = builder_->build.configure(dir / "tree", present, dir / "configure.log",
                                                           lesson_libraries_missing_from(dir / "tree"));
         std::vector<BuildOutcome> built{};
@@ -424,7 +426,7 @@ private:
     }
 
     static void finish(SubmissionGrade& grade, const fs::path& dir, Clock::time_point started) {
-        grade.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        grade.seconds = std::chrono::duration<double>(Clock::now() - started).count() - grade.waited_seconds;
         write_results_json(grade, dir / "results.json");
         write_junit_xml(grade, dir / "junit.xml");
         write_markdown_report(grade, dir / "report.md");

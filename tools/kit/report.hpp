@@ -44,6 +44,7 @@ struct SubmissionGrade {
     double seconds = 0;
     double build_seconds = 0;  // of `seconds`: CMake configure and the lessons' build (not the wait for the build slot)
     double test_seconds = 0;   // of `seconds`: the sandboxed test runs
+    double waited_seconds = 0; // not in `seconds`: the wait for the build slot, busy with earlier submissions
 
     int score() const;
     int max_score() const;
