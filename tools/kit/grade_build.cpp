@@ -196,6 +196,11 @@ std::vector<fs::path> SlotBuild::programs_of(const std::string& number) const {
     return {dir_ / "bin" / ("lesson" + number), dir_ / "bin" / ("lesson" + number + "-worker")};
 }
 
+void SlotBuild::copy_programs(const std::string& number, const fs::path& bin) const {
+    for (const auto& program : programs_of(number))
+        if (fs::exists(program)) fs::copy_file(program, bin / program.filename(), fs::copy_options::overwrite_existing);
+}
+
 std::vector<BuildOutcome> SlotBuild::build_lessons(const std::vector<std::string>& numbers, const fs::path& bin,
                                                    const fs::path& folder) {
     // The folder last held another submission's programs: none of them may stand in for this one's.
@@ -218,8 +223,7 @@ std::vector<BuildOutcome> SlotBuild::build_lessons(const std::vector<std::string
             outcomes.push_back(build_lesson(number, bin, folder / ("build-" + number + ".log")));
             continue;
         }
-        for (const auto& program : programs_of(number))
-            if (fs::exists(program)) fs::copy_file(program, bin / program.filename(), fs::copy_options::overwrite_existing);
+        copy_programs(number, bin);
         outcomes.push_back({.ok = true, .first_error = {}, .seconds = together});
     }
     return outcomes;
@@ -231,8 +235,7 @@ BuildOutcome SlotBuild::build_lesson(const std::string& number, const fs::path& 
     outcome.ok = cmake({"--build", dir_.string(), "--target", "lesson" + number, "-j", std::to_string(jobs_)}, log,
                        build_deadline) == 0;
     if (outcome.ok) {
-        for (const auto& program : programs_of(number))
-            if (fs::exists(program)) fs::copy_file(program, bin / program.filename(), fs::copy_options::overwrite_existing);
+        copy_programs(number, bin);
     } else {
         outcome.first_error = first_build_error(log, tree_);
     }

@@ -68,6 +68,8 @@ private:
                               const std::filesystem::path& log);
     // The programs of lessonNN in the build folder: lessonNN, and lessonNN-worker where the lesson has one.
     std::vector<std::filesystem::path> programs_of(const std::string& number) const;
+    // Copies the programs of lessonNN that the build folder has to `bin`.
+    void copy_programs(const std::string& number, const std::filesystem::path& bin) const;
     // ccache's settings for the slot's builds (none without a cache).
     std::vector<std::pair<std::string, std::string>> cache_environment() const;
     // Replaces the slot's source folder with a copy of `tree`.
