@@ -69,7 +69,8 @@ int main(int argc, char* argv[]) {
         // A client that hangs up while we write must not kill the worker: EPIPE instead of SIGPIPE.
         std::signal(SIGPIPE, SIG_IGN);
         const int id = environment_number("CLUSTERKIT_WORKER_ID");
-        asio::io_context context(1);  // one thread runs this loop
+        // One thread runs this loop and nothing else touches it: Asio may skip the locks it would take for more.
+        asio::io_context context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
         lesson06::Server server(context, inherited_listener(context, environment_number("CLUSTERKIT_LISTEN_FD")));
 
         const auto primary = clusterkit::PrimaryLink::from_environment();

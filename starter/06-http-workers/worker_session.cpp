@@ -20,6 +20,8 @@ using boost::system::error_code;
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr auto idle_timeout = std::chrono::seconds(30);   // between requests on a keep-alive connection
 constexpr auto read_timeout = std::chrono::seconds(30);   // to send a whole request once it has begun
 constexpr auto send_timeout = std::chrono::seconds(30);   // to take a whole response
@@ -30,7 +32,7 @@ constexpr std::size_t max_body = 64 * 1024;
 // The connection ended or failed on the client's side: nothing to answer, nothing to report.
 bool is_hang_up(error_code error) {
     return error == http::error::end_of_stream || error == http::error::partial_message ||
-           error == beast::error::timeout || error == asio::error::operation_aborted ||
+           error == asio::error::operation_aborted ||
            error == asio::error::connection_reset || error == asio::error::eof;
 }
 
@@ -41,7 +43,7 @@ void serve_connection(tcp::socket socket, Server& server) {
 }
 
 Session::Session(tcp::socket socket, Server& server)
-    : stream_(std::move(socket)), idle_timer_(stream_.get_executor()), server_(server) {
+    : socket_(std::move(socket)), watchdog_(socket_.get_executor(), Clock::time_point::max()), server_(server) {
     server_.add(*this);
 }
 
@@ -56,16 +58,8 @@ void Session::wait_for_request() {
     if (buffer_.size() > 0) return read_request();  // the client already sent the next request with the last
     // Draining, an idle connection gets a moment for one more request, answered with `Connection: close`: its
     // client may be sending it right now, and closing under it would fail that request.
-    wait_for_bytes(server_.draining() ? drain_linger : idle_timeout);
-}
-
-void Session::wait_for_bytes(std::chrono::steady_clock::duration timeout) {
-    idle_timer_.expires_after(timeout);
-    idle_timer_.async_wait([self = shared_from_this()](error_code error) {
-        if (!error) self->close();  // a silent client loses its connection
-    });
-    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code error) {
-        self->idle_timer_.cancel();
+    set_deadline(Clock::now() + (server_.draining() ? drain_linger : idle_timeout));
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code error) {
         if (error) return self->close();
         self->read_request();
     });
@@ -75,8 +69,8 @@ void Session::read_request() {
     busy_ = true;
     parser_.emplace();
     parser_->body_limit(max_body);
-    stream_.expires_after(read_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code error, std::size_t) {
+    set_deadline(Clock::now() + read_timeout);
+    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](error_code error, std::size_t) {
         self->on_read(error);
     });
 }
@@ -101,10 +95,11 @@ void Session::work_then_send(Answer answer) {
         answer.response.keep_alive(parser_->get().keep_alive());
         return send(std::move(answer.response));
     }
+    set_deadline(Clock::time_point::max());  // the client waits for us now
     const auto slice = std::min(answer.cpu_work, work_slice);
     burn_cpu(slice);
     answer.cpu_work -= slice;
-    asio::post(stream_.get_executor(), [self = shared_from_this(), answer = std::move(answer)]() mutable {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), answer = std::move(answer)]() mutable {
         self->work_then_send(std::move(answer));
     });
 }
@@ -119,8 +114,8 @@ void Session::send(Response response) {
     // view of the header pieces again on every step of its write, which costs more than the rest of the request.
     output_.clear();
     beast::ostream(output_) << response_;
-    stream_.expires_after(send_timeout);
-    asio::async_write(stream_, output_.data(), [self = shared_from_this()](error_code error, std::size_t) {
+    set_deadline(Clock::now() + send_timeout);
+    asio::async_write(socket_, output_.data(), [self = shared_from_this()](error_code error, std::size_t) {
         self->on_sent(error);
     });
 }
@@ -132,19 +127,36 @@ void Session::on_sent(error_code error) {
 
 void Session::close() {
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);  // the client reads to the end, then EOF
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);  // the client reads to the end, then EOF
+    socket_.close(ignored);
+    watchdog_.cancel();  // the session ends once its last handler has run
 }
 
 void Session::close_if_idle() {
     // Bytes of a request that the kernel holds for us count as a request in flight: the client sent it
     // before we stopped. (wait_for_request() never takes them out of the kernel, so this is the whole truth.)
     error_code ignored;
-    if (busy_ || stream_.socket().available(ignored) > 0) return;  // answered first, then closed
+    if (busy_ || socket_.available(ignored) > 0) return;  // answered first, then closed
     // Idle: the client may be sending its next request right now. It gets a moment, then the connection closes.
-    idle_timer_.expires_after(drain_linger);
-    idle_timer_.async_wait([self = shared_from_this()](error_code error) {
-        if (!error) self->close();
+    set_deadline(Clock::now() + drain_linger);
+}
+
+// Every step of a connection has a deadline (idle, read, send), and a request moves it three times. Moving a
+// timer costs a reorder of Asio's timer queue and often a system call (the kernel's timer behind the event
+// loop), so the watchdog does not follow each move: it sleeps until the deadline it was set for, then looks at
+// the current one. Moved later, it sleeps again; passed, it closes the connection. Only a deadline moved sooner
+// (a drain's linger) wakes it early. nginx keeps its timers the same lazy way.
+void Session::set_deadline(Clock::time_point deadline) {
+    deadline_ = deadline;
+    if (deadline_ < watchdog_.expiry()) watch_deadline();
+}
+
+void Session::watch_deadline() {
+    watchdog_.expires_at(deadline_);  // cancels the wait in progress, if any
+    watchdog_.async_wait([self = shared_from_this()](error_code error) {
+        if (error) return;  // cancelled: moved sooner (a new wait is on), or the connection closed
+        if (Clock::now() < self->deadline_) return self->watch_deadline();
+        self->close();  // a silent or slow client loses its connection
     });
 }
 

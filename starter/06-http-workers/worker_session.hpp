@@ -13,7 +13,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
 #include <chrono>
@@ -34,16 +33,18 @@ public:
 
 private:
     void wait_for_request();
-    void wait_for_bytes(std::chrono::steady_clock::duration timeout);
     void read_request();
     void on_read(boost::system::error_code error);
     void work_then_send(Answer answer);
     void send(Response response);
     void on_sent(boost::system::error_code error);
     void close();
+    void set_deadline(std::chrono::steady_clock::time_point deadline);
+    void watch_deadline();
 
-    boost::beast::tcp_stream stream_;
-    boost::asio::steady_timer idle_timer_;
+    boost::asio::ip::tcp::socket socket_;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+    boost::asio::steady_timer watchdog_;  // closes the connection once deadline_ has passed
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     Response response_;
