@@ -7,6 +7,9 @@
 //   - N round trips of a small message {"type":"ping","n":i}: round trips per second;
 //   - M round trips of a 1 MiB payload: MiB/s of payload carried, both directions counted (2 MiB a trip).
 // --worker-cpu C: the worker runs on CPU C only (the primary on whatever `taskset` gave it).
+// --worker-exec P: start the worker through program P, given the worker's command line (bench/messages/run
+// counts the worker's instructions so, with callgrind; the primary cannot run under valgrind 3.19, which does
+// not know pidfd_open, the system call Boost.Process waits on its children with).
 // bench/messages/run builds it Release (-O2, the kit's library and Boost.JSON too), and glibc keeps big blocks.
 // Prints one event line: `bench impl=cpp round_trips_per_s=R mib_per_s=B`.
 // The worker is this same program run again (argv[0]: /proc/self/exe would be valgrind under callgrind) with
@@ -72,12 +75,13 @@ class Primary {
 public:
     explicit Primary(asio::io_context& context) : context_(context) {}
 
-    void start(const std::filesystem::path& self, std::optional<int> worker_cpu) {
+    void start(const std::filesystem::path& self, std::optional<int> worker_cpu, std::optional<std::filesystem::path> exec) {
         asio::writable_pipe to_worker(context_);
         auto from_worker = clusterkit::Pipe::open();
         std::vector<std::string> args{"--worker"};
         if (worker_cpu) args.insert(args.end(), {"--worker-cpu", std::to_string(*worker_cpu)});
-        process_.emplace(context_, self, args,
+        if (exec) args.insert(args.begin(), self.string());
+        process_.emplace(context_, exec.value_or(self), args,
                          bp::process_stdio{to_worker, {}, {}}, clusterkit::BindFd{channel_fd, from_worker.write_end.get()},
                          clusterkit::EnvironmentWith({{"CLUSTERKIT_CHANNEL_FD", std::to_string(channel_fd)}}),
                          clusterkit::DieWithParent{});
@@ -140,11 +144,19 @@ void pin_to(int cpu) {
     if (::sched_setaffinity(0, sizeof set, &set) != 0) clusterkit::throw_system_error("sched_setaffinity");
 }
 
-int run(const std::filesystem::path& self, int round_trips, int big_messages, std::optional<int> worker_cpu) {
+struct Options {
+    int round_trips;
+    int big_messages;
+    std::optional<int> worker_cpu;
+    std::optional<std::filesystem::path> worker_exec;
+};
+
+int run(const std::filesystem::path& self, const Options& options) {
+    const int round_trips = options.round_trips, big_messages = options.big_messages;
     std::signal(SIGPIPE, SIG_IGN);
     asio::io_context context;
     Primary primary(context);
-    primary.start(self, worker_cpu);
+    primary.start(self, options.worker_cpu, options.worker_exec);
     primary.measure(200, [](int i) { return json::object{{"type", "ping"}, {"n", i}}; });  // warm up
     const double small_s = primary.measure(round_trips, [](int i) { return json::object{{"type", "ping"}, {"n", i}}; });
     const json::string payload(1024 * 1024, 'x');
@@ -168,9 +180,10 @@ int main(int argc, char* argv[]) {
             ("round-trips", po::value<std::string>()->default_value("20000"), "small-message round trips")
             ("big-messages", po::value<std::string>()->default_value("200"), "1 MiB round trips")
             ("worker-cpu", po::value<std::string>(), "run the worker on this CPU only")
+            ("worker-exec", po::value<std::string>(), "start the worker through this program (e.g. a callgrind wrapper)")
             ("worker", "be the echoing worker (bench-messages starts itself so)");
         const auto values = clusterkit::parse_command_line(
-            argc, argv, "bench-messages [--round-trips N] [--big-messages M] [--worker-cpu C]", options);
+            argc, argv, "bench-messages [--round-trips N] [--big-messages M] [--worker-cpu C] [--worker-exec P]", options);
         // glibc serves blocks of 128 KiB and more with mmap() and gives them back at free(): every 1 MiB message
         // would then page-fault its memory in anew (a third of the time, measured with perf). Keep them.
         ::mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
@@ -181,7 +194,9 @@ int main(int argc, char* argv[]) {
             if (worker_cpu) pin_to(*worker_cpu);
             return echo_worker();
         }
-        return run(std::filesystem::absolute(argv[0]), clusterkit::positive_count(values, "round-trips"), clusterkit::positive_count(values, "big-messages"),
-                   worker_cpu);
+        std::optional<std::filesystem::path> worker_exec;
+        if (values.count("worker-exec")) worker_exec = values["worker-exec"].as<std::string>();
+        return run(std::filesystem::absolute(argv[0]), {clusterkit::positive_count(values, "round-trips"),
+                                                        clusterkit::positive_count(values, "big-messages"), worker_cpu, worker_exec});
     });
 }

@@ -2,7 +2,11 @@
 // channel) and node-ipc.js (Node's cluster IPC), over the same two pipes, with nothing else: no framing, no
 // JSON, no event loop, blocking read(2) and write(2). Whatever a message channel adds costs time on top of this.
 //
-//     raw-pipe [--round-trips N] [--big-messages M] [--worker-cpu C]     (bench/messages/run runs it)
+//     raw-pipe [--round-trips N] [--big-messages M] [--worker-cpu C] [--epoll]     (bench/messages/run runs it)
+//
+// --epoll: the floor of an event loop instead. Each read is preceded by epoll_wait(2) on that pipe, as an event
+// loop waits (Asio, libuv) before it reads from a descriptor the last read emptied: two system calls to
+// receive a message instead of one. Prints impl=raw-epoll.
 //
 // A small message is 24 bytes (as long as {"type":"ping","n":1234} and its newline); a big one 1 MiB. One
 // message in flight at a time: the primary writes it whole, the worker reads it whole and writes it back whole.
@@ -15,6 +19,7 @@
 #include <cstring>
 #include <sched.h>
 #include <string>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -28,9 +33,33 @@ using Clock = std::chrono::steady_clock;
     std::exit(1);
 }
 
+bool wait_with_epoll = false;  // --epoll
+
+// With --epoll, waits until `fd` can be read, as an event loop does.
+void wait_readable(int fd) {
+    if (!wait_with_epoll) return;
+    static const int epoll = [] {
+        const int created = ::epoll_create1(EPOLL_CLOEXEC);
+        if (created < 0) fail("epoll_create1");
+        return created;
+    }();
+    static int registered = -1;
+    if (registered != fd) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = fd;
+        if (::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) != 0) fail("epoll_ctl");
+        registered = fd;
+    }
+    epoll_event ready{};
+    while (::epoll_wait(epoll, &ready, 1, -1) < 0)
+        if (errno != EINTR) fail("epoll_wait");
+}
+
 // Reads exactly `size` bytes; false at end-of-file.
 bool read_whole(int fd, char* data, std::size_t size) {
     while (size > 0) {
+        wait_readable(fd);
         const ssize_t got = ::read(fd, data, size);
         if (got == 0) return false;
         if (got < 0) {
@@ -105,6 +134,7 @@ int main(int argc, char* argv[]) {
     const long round_trips = option(argc, argv, "--round-trips", 20000);
     const long big_messages = option(argc, argv, "--big-messages", 200);
     const long worker_cpu = option(argc, argv, "--worker-cpu", -1);
+    for (int i = 1; i < argc; ++i) wait_with_epoll = wait_with_epoll || argv[i] == std::string("--epoll");
     if (round_trips < 1 || big_messages < 1) {
         std::fprintf(stderr, "raw-pipe: error: --round-trips and --big-messages want a whole number >= 1\n");
         return 2;
@@ -131,7 +161,8 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "raw-pipe: error: the worker failed\n");
         return 1;
     }
-    std::printf("bench impl=raw round_trips_per_s=%lld mib_per_s=%lld\n", static_cast<long long>(round_trips / small_s),
+    std::printf("bench impl=%s round_trips_per_s=%lld mib_per_s=%lld\n", wait_with_epoll ? "raw-epoll" : "raw",
+                static_cast<long long>(round_trips / small_s),
                 static_cast<long long>(2.0 * big_messages / big_s));
     return 0;
 }
