@@ -31,8 +31,8 @@ constexpr std::size_t max_body = 64 * 1024;
 // The connection ended or failed on the client's side: nothing to answer, nothing to report.
 bool is_hang_up(error_code error) {
     return error == http::error::end_of_stream || error == http::error::partial_message ||
-           error == asio::error::operation_aborted ||
-           error == asio::error::connection_reset || error == asio::error::eof;
+           error == asio::error::operation_aborted || error == asio::error::connection_reset ||
+           error == asio::error::eof;
 }
 
 }  // namespace
