@@ -75,7 +75,8 @@ class Primary {
 public:
     explicit Primary(asio::io_context& context) : context_(context) {}
 
-    void start(const std::filesystem::path& self, std::optional<int> worker_cpu, std::optional<std::filesystem::path> exec) {
+    void start(const std::filesystem::path& self, std::optional<int> worker_cpu,
+               std::optional<std::filesystem::path> exec) {
         asio::writable_pipe to_worker(context_);
         auto from_worker = clusterkit::Pipe::open();
         std::vector<std::string> args{"--worker"};
@@ -196,7 +197,8 @@ int main(int argc, char* argv[]) {
         }
         std::optional<std::filesystem::path> worker_exec;
         if (values.count("worker-exec")) worker_exec = values["worker-exec"].as<std::string>();
-        return run(std::filesystem::absolute(argv[0]), {clusterkit::positive_count(values, "round-trips"),
-                                                        clusterkit::positive_count(values, "big-messages"), worker_cpu, worker_exec});
+        const Options run_options{clusterkit::positive_count(values, "round-trips"),
+                                  clusterkit::positive_count(values, "big-messages"), worker_cpu, worker_exec};
+        return run(std::filesystem::absolute(argv[0]), run_options);
     });
 }
