@@ -4,6 +4,7 @@
 #include "catch.hpp"
 
 #include "pipeline.hpp"
+#include "process_table.hpp"
 #include "record.hpp"
 #include "repo.hpp"
 #include "sandbox_runner.hpp"
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
 
 using namespace clusterkit::kit;
 namespace record = clusterkit::record;
@@ -162,6 +164,35 @@ TEST_CASE("a record cut short reads back as far as it goes", "[kit][pipeline]") 
     const auto result = read_case("a", passed_but_crashed);
     CHECK_FALSE(result.passed);
     CHECK(result.problems == std::vector<std::string>{"the test passed, but the test program then killed by SIGABRT"});
+}
+
+TEST_CASE("after a failure, a later case still running is cancelled with every process it started",
+          "[kit][pipeline]") {
+    const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-cancel-" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    const auto fifo = work / "started";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    REQUIRE(::setenv("CLUSTERKIT_SAMPLE_FIFO", fifo.c_str(), 1) == 0);
+
+    PlainRunner runner;
+    const auto run = run_test_cases(KIT_CANCEL_SAMPLE, work / "cases", runner, {.stop_at_first_failure = true, .parallel = 2});
+    ::unsetenv("CLUSTERKIT_SAMPLE_FIFO");
+    REQUIRE(run.results.size() == 2);
+    REQUIRE(run.results[0].has_value());
+    CHECK_FALSE(run.results[0]->passed);
+    CHECK_FALSE(run.results[1].has_value());  // cancelled: not run, as the verdict counts
+    CHECK(run.time < std::chrono::seconds(30));  // the second case alone would take a minute
+
+    // The process the second case started, named in the first case's failure, is gone.
+    REQUIRE(!run.results[0]->record.failures.empty());
+    pid_t started = 0;
+    for (const auto& note : run.results[0]->record.failures.front().messages)
+        if (note.text.starts_with("the next case started process ")) started = std::stoi(note.text.substr(30));
+    REQUIRE(started > 1);
+    const auto left = read_process(started);
+    CHECK((!left || left->state == 'Z'));
+    fs::remove_all(work);
 }
 
 TEST_CASE("a test spec selects exactly one test case, whatever its characters", "[kit][pipeline]") {

@@ -2,6 +2,7 @@
 #include "pipeline.hpp"
 
 #include "build.hpp"
+#include "process_table.hpp"
 
 #include <clusterkit/errors.hpp>
 #include <clusterkit/fd.hpp>
@@ -12,10 +13,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
-#include <csignal>
+#include <cerrno>
 #include <fcntl.h>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace clusterkit::kit {
 namespace asio = boost::asio;
@@ -23,6 +25,15 @@ namespace bp = boost::process::v2;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// In the child, after fork: a session of its own, so that the kit can find every process the test starts.
+struct OwnSession {
+    template <typename Launcher>
+    boost::system::error_code on_exec_setup(Launcher&, const fs::path&, const char* const*&) const {
+        if (::setsid() == -1) return {errno, boost::system::system_category()};
+        return {};
+    }
+};
 
 bool exited_zero(const std::optional<WaitStatus>& status) {
     return status && !status->killed_by_signal && status->code == 0;
@@ -68,17 +79,25 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
     try {
         bp::process test(context, run.binary, {exact_test_spec(run.name)},
                          bp::process_stdio{nullptr, output.get(), output.get()}, EnvironmentWith(environment),
-                         OwnProcessGroup{});
-        const pid_t group = test.id();
+                         OwnSession{});
+        const pid_t session = test.id();
         asio::steady_timer deadline(context, deadline_);
         deadline.async_wait([&](boost::system::error_code cancelled) {
-            if (cancelled || group <= 1) return;
+            if (cancelled) return;
             result.timed_out = true;
-            ::kill(-group, SIGKILL);  // the group it leads (checked > 1)
+            kill_session(session);
         });
         test.async_wait([&](boost::system::error_code, int) {
             deadline.cancel();
             result.status = WaitStatus::from_raw(test.native_exit_code());
+        });
+        // Called from the thread that asks; the kill happens on this run's own loop.
+        const std::stop_callback cancel(run.stop, [&] {
+            asio::post(context, [&] {
+                if (result.status) return;  // it has ended by itself
+                result.cancelled = true;
+                kill_session(session);
+            });
         });
         context.run();
     } catch (const std::exception& error) {
@@ -153,12 +172,19 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
             ++running;
             CaseRun one{binary, run.names[index], {}, work / ("case" + std::to_string(index))};
             fs::create_directories(one.work);
-            threads.emplace_back([&, index, one] {
+            threads.emplace_back([&, index, one](std::stop_token stop) mutable {
+                one.stop = std::move(stop);
                 auto ran = runner.run(one);
                 asio::post(context, [&, index, ran = std::move(ran)] {
-                    run.results[index] = read_case(run.names[index], ran);
-                    failed = failed || !run.results[index]->passed;
                     --running;
+                    if (ran.cancelled) return;  // not run, as far as the verdict goes
+                    run.results[index] = read_case(run.names[index], ran);
+                    if (run.results[index]->passed) return;
+                    failed = true;
+                    // The verdict shows the first failure in order: a later case still running cannot change
+                    // it, so it is stopped now rather than waited for (an earlier one still running can).
+                    if (options.stop_at_first_failure)
+                        for (std::size_t later = index + 1; later < threads.size(); ++later) threads[later].request_stop();
                 });
             });
         }

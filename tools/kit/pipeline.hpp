@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct CaseRun {
     std::string name;
     Environment environment{};  // added to what the runner sets itself
     fs::path work{};            // a folder of this run's own, for its files
+    std::stop_token stop{};     // requested when the verdict no longer needs this case: the runner ends it
 };
 
 // What the runner saw. The test's record is its own data; `problems` is what the runner found wrong around
@@ -40,6 +42,7 @@ struct RunnerResult {
     std::optional<WaitStatus> status{}; // how the test binary ended; std::nullopt: it did not start
     std::string start_error{};
     bool timed_out = false;
+    bool cancelled = false;             // ended by the kit because its result was no longer needed
     std::string record{};               // the text of the record file (CLUSTERKIT_RESULT_FILE); "" if none
     std::string output{};               // the test binary's own stdout and stderr (Catch2's report), its end
     std::vector<std::string> problems{};
@@ -54,8 +57,10 @@ public:
     virtual RunnerResult run(const CaseRun& run) = 0;
 };
 
-// The test binary as a plain child of the kit, in a process group of its own (a Ctrl-C reaches the kit,
-// which lets a running test end its own programs), killed with its group at the deadline.
+// The test binary as a plain child of the kit, in a session of its own (a Ctrl-C reaches the kit, which lets
+// a running test end its own programs). The programs a test starts lead process groups of their own but stay
+// in its session: at the deadline, or when the case is cancelled (CaseRun::stop), every process of the
+// session is killed.
 class PlainRunner : public TestRunner {
 public:
     explicit PlainRunner(std::chrono::seconds deadline = std::chrono::seconds(120)) : deadline_(deadline) {}
@@ -98,7 +103,9 @@ struct CasesRun {
 };
 
 // Runs each test case of `binary` on its own with `runner`, `parallel` at a time, in order; `work` holds
-// one folder per case. With stop_at_first_failure, no case starts after one has failed.
+// one folder per case. With stop_at_first_failure, no case starts after one has failed, and the cases after
+// it that are still running are cancelled (the verdict shows the first failure in order): they count as not
+// run.
 CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options);
 
 }  // namespace clusterkit::kit

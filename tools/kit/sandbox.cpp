@@ -1,6 +1,8 @@
 // The grader's sandbox. See sandbox.hpp for its layers.
 #include "sandbox.hpp"
 
+#include "process_table.hpp"
+
 #include <clusterkit/fd.hpp>
 #include <clusterkit/process.hpp>
 
@@ -51,58 +53,6 @@ const std::string user_prefix = "clusterkit-grade";
 error_code last_error() { return {errno, boost::system::system_category()}; }
 
 std::string user_name(int slot) { return user_prefix + std::to_string(slot); }
-
-// --- the process table, from /proc/<pid>/status ---
-
-struct ProcessEntry {
-    pid_t pid = 0;
-    pid_t ppid = 0;
-    pid_t session = 0;
-    uid_t uid = 0;  // the real uid
-    char state = '?';
-};
-
-std::optional<ProcessEntry> read_process(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    if (!status) return std::nullopt;
-    ProcessEntry entry{.pid = pid};
-    bool have_uid = false;
-    for (std::string line; std::getline(status, line);) {
-        std::istringstream fields(line.substr(line.find(':') + 1));
-        if (line.starts_with("State:")) fields >> entry.state;
-        else if (line.starts_with("PPid:")) fields >> entry.ppid;
-        else if (line.starts_with("NSsid:")) fields >> entry.session;
-        else if (line.starts_with("Uid:")) have_uid = static_cast<bool>(fields >> entry.uid);
-    }
-    if (!have_uid) return std::nullopt;
-    return entry;
-}
-
-std::vector<ProcessEntry> process_table() {
-    std::vector<ProcessEntry> table;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator("/proc", error)) {
-        const auto name = entry.path().filename().string();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (auto process = read_process(static_cast<pid_t>(std::stol(name)))) table.push_back(*process);
-    }
-    return table;
-}
-
-// SIGKILL to a pid read from /proc or a cgroup, if the process it names now still `belongs` to the run.
-// The pid is pinned with a pidfd before the check: pids are reused (pid_max may be 32768, a few minutes of
-// a busy machine), and a pid read a moment ago may name another grader's process by now. The signal goes to
-// the pidfd's process, which is the one checked (or has ended: then it goes nowhere). Never 0, 1 or
-// negative: kill(0) hits our own group, kill(-1) as root every process on the machine.
-template <typename Belongs>
-bool kill_if(pid_t pid, Belongs belongs) {
-    if (pid <= 1 || pid == ::getpid()) return false;
-    const UniqueFd pinned(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pinned.is_open()) return false;
-    const auto now = read_process(pid);
-    if (!now || now->state == 'Z' || !belongs(*now)) return false;
-    return ::syscall(SYS_pidfd_send_signal, pinned.get(), SIGKILL, nullptr, 0) == 0;
-}
 
 // Whether process `pid` is in a cgroup named `name` (in any hierarchy), from /proc/<pid>/cgroup.
 bool in_cgroup_named(pid_t pid, const std::string& name) {

@@ -1,0 +1,44 @@
+// kit-cancel-sample: a test binary for `kit verify`'s early end (test_pipeline.cpp). Its first case fails as
+// soon as its second has started a process that leads a group of its own; the second would then run for a
+// minute. Run two at a time and stopped at the first failure, the second must be cancelled at once, with the
+// process it started. The two meet at a FIFO that the kit's test makes: $CLUSTERKIT_SAMPLE_FIFO.
+// Not a CTest test: its failure is its purpose.
+#include "catch.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+std::string fifo() {
+    const char* path = std::getenv("CLUSTERKIT_SAMPLE_FIFO");
+    REQUIRE(path != nullptr);
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("a check that fails once the next one is under way", "[cancel-sample]") {
+    std::ifstream from_next(fifo());  // opening blocks until the next case opens it for writing
+    pid_t started = 0;
+    from_next >> started;
+    INFO("the next case started process " << started);
+    CHECK(started == 0);
+}
+
+TEST_CASE("a check that would run for a minute, with a process of its own group", "[cancel-sample]") {
+    const pid_t child = ::fork();
+    REQUIRE(child != -1);
+    if (child == 0) {
+        ::setpgid(0, 0);  // as a lesson program runs: a process group of its own, in the test's session
+        ::pause();
+        std::_Exit(0);
+    }
+    std::ofstream(fifo()) << child << '\n';
+    std::this_thread::sleep_for(std::chrono::minutes(1));  // the hang that cancelling must cut short
+    CHECK(true);
+}
