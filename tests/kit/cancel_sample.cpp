@@ -1,7 +1,8 @@
 // kit-cancel-sample: a test binary for `kit verify`'s early end (test_pipeline.cpp). Its first case fails as
 // soon as its second has started a process that leads a group of its own; the second would then run for a
 // minute. Run two at a time and stopped at the first failure, the second must be cancelled at once, with the
-// process it started. The two meet at a FIFO that the kit's test makes: $CLUSTERKIT_SAMPLE_FIFO.
+// process it started, and the /dev/shm object it made removed. The two meet at a FIFO that the kit's test
+// makes: $CLUSTERKIT_SAMPLE_FIFO.
 // Not a CTest test: its failure is its purpose.
 #include "catch.hpp"
 
@@ -38,6 +39,10 @@ TEST_CASE("a check that would run for a minute, with a process of its own group"
         ::pause();
         std::_Exit(0);
     }
+    // A shared memory object under the run's prefix, which the kill leaves to the kit to remove.
+    const char* prefix = std::getenv("CLUSTERKIT_SHM_PREFIX");
+    REQUIRE(prefix != nullptr);
+    REQUIRE(std::ofstream("/dev/shm/" + std::string(prefix) + "-sample") << "segment");
     std::ofstream(fifo()) << child << '\n';
     std::this_thread::sleep_for(std::chrono::minutes(1));  // the hang that cancelling must cut short
     CHECK(true);

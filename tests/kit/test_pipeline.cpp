@@ -166,7 +166,7 @@ TEST_CASE("a record cut short reads back as far as it goes", "[kit][pipeline]") 
     CHECK(result.problems == std::vector<std::string>{"the test passed, but the test program then killed by SIGABRT"});
 }
 
-TEST_CASE("after a failure, a later case still running is cancelled with every process it started",
+TEST_CASE("after a failure, a later case still running is cancelled with every process it started and its /dev/shm objects",
           "[kit][pipeline]") {
     const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-cancel-" + std::to_string(::getpid()));
     fs::remove_all(work);
@@ -192,6 +192,12 @@ TEST_CASE("after a failure, a later case still running is cancelled with every p
     REQUIRE(started > 1);
     const auto left = read_process(started);
     CHECK((!left || left->state == 'Z'));
+    // And the /dev/shm object it made under the prefix the runner gave it.
+    std::vector<std::string> shm_left;
+    for (const auto& entry : fs::directory_iterator("/dev/shm"))
+        if (entry.path().filename().string().starts_with("ckv-" + std::to_string(::getpid()) + "-"))
+            shm_left.push_back(entry.path().filename().string());
+    CHECK(shm_left.empty());
     fs::remove_all(work);
 }
 

@@ -35,6 +35,14 @@ struct OwnSession {
     }
 };
 
+// Removes what a test run left in /dev/shm under its prefix: a test killed at its deadline or cancelled
+// cannot remove its own (lesson 04's segments).
+void remove_shared_memory(const std::string& prefix) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator("/dev/shm", error))
+        if (entry.path().filename().string().starts_with(prefix)) fs::remove(entry.path(), error);
+}
+
 bool exited_zero(const std::optional<WaitStatus>& status) {
     return status && !status->killed_by_signal && status->code == 0;
 }
@@ -73,6 +81,9 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
     const UniqueFd output(::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     auto environment = run.environment;
     environment.emplace_back(record::file_variable, record_file.string());
+    // The run's shared memory objects are named under this prefix (as in the grader's sandbox).
+    const std::string shm_prefix = "ckv-" + std::to_string(::getpid()) + "-" + run.work.filename().string();
+    environment.emplace_back("CLUSTERKIT_SHM_PREFIX", shm_prefix);
 
     asio::io_context context;  // one per run: runs may go on in several threads at once
     const auto start = Clock::now();
@@ -103,6 +114,7 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
     } catch (const std::exception& error) {
         result.start_error = error.what();
     }
+    remove_shared_memory(shm_prefix);
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (result.timed_out)
         result.problems.push_back("stopped at the " + std::to_string(deadline_.count()) +
