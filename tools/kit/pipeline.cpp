@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -85,6 +86,8 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
     const std::string shm_prefix = "ckv-" + std::to_string(::getpid()) + "-" + run.work.filename().string();
     environment.emplace_back("CLUSTERKIT_SHM_PREFIX", shm_prefix);
 
+    // The orphans of a killed test come back to the kit, which reaps them (kill_session), not to init.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     asio::io_context context;  // one per run: runs may go on in several threads at once
     const auto start = Clock::now();
     try {
@@ -111,6 +114,7 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
             });
         });
         context.run();
+        kill_session(session);  // what the test left running (nothing, unless it was killed) is a leftover
     } catch (const std::exception& error) {
         result.start_error = error.what();
     }

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
+#include <thread>
 
 namespace clusterkit::kit {
 namespace fs = std::filesystem;
@@ -39,13 +41,23 @@ std::vector<ProcessEntry> process_table() {
 void kill_session(pid_t session) {
     if (session <= 1) return;
     const auto in_session = [session](const ProcessEntry& entry) { return entry.session == session; };
-    // A killed process shows as alive until it has died: the sweeps end once none is left to signal (at most
-    // a few; the bound only guards against a session that forks faster than it is swept).
-    for (int sweep = 0; sweep < 100; ++sweep) {
-        bool signalled = false;
-        for (const auto& entry : process_table())
-            if (entry.state != 'Z' && in_session(entry) && kill_if(entry.pid, in_session)) signalled = true;
-        if (!signalled) return;
+    for (int round = 0; round < 250; ++round) {
+        bool left = false;
+        for (const auto& entry : process_table()) {
+            if (!in_session(entry)) continue;
+            if (entry.pid == session) {
+                kill_if(entry.pid, in_session);  // the leader: its launcher waits for it
+            } else if (entry.ppid == ::getpid()) {
+                // Came back to us (a subreaper), so its pid cannot be reused before this waitpid.
+                if (entry.state != 'Z') ::kill(entry.pid, SIGKILL);
+                ::waitpid(entry.pid, nullptr, 0);
+            } else {
+                left = true;
+                if (entry.state != 'Z') kill_if(entry.pid, in_session);
+            }
+        }
+        if (!left) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a dying process's parent reaps it
     }
 }
 

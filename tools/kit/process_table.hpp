@@ -43,8 +43,10 @@ bool kill_if(pid_t pid, Belongs belongs) {
     return ::syscall(SYS_pidfd_send_signal, pinned.get(), SIGKILL, nullptr, 0) == 0;
 }
 
-// Kills every live process of the session `session` (its leader and every process that did not leave it
-// with setsid), sweeping the process table until a sweep finds none: a process may fork while it is swept.
+// Kills every process of the session `session` (its leader and every process that did not leave it with
+// setsid), sweeping the process table until none is left but the leader (whose launcher reaps it): a process
+// may fork while it is swept. Those that come back to this process, a subreaper (PR_SET_CHILD_SUBREAPER),
+// when their parents die are reaped here; the others' parents reap them.
 void kill_session(pid_t session);
 
 }  // namespace clusterkit::kit
