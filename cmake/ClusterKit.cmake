@@ -72,8 +72,9 @@ endfunction()
 
 # Precompiled headers for the lesson programs, built once per build and reused by every lesson: the kit's
 # headers and the heavy Boost ones. A student's one-file edit then recompiles in about a second instead of
-# three or more. Three of them, because a big one costs time to load: clusterkit_pch (Program_options and
+# three or more. Four of them, because a big one costs time to load: clusterkit_pch (Program_options and
 # the kit) for every program, clusterkit_pch_asio (plus Asio and Boost.Process) for programs that include
+# those, clusterkit_pch_web (plus Asio's TCP, Beast's HTTP and Boost.JSON) for programs that include one of
 # those, clusterkit_pch_interprocess (plus Boost.Interprocess) for programs that include that. They only
 # speed the build up: each source still includes what it uses. Each is built only when a program uses it
 # (EXCLUDE_FROM_ALL; REUSE_FROM adds the dependency), so a build of lesson 01 alone makes one.
@@ -85,45 +86,79 @@ function(clusterkit_add_pch)
   set(heavy <boost/asio/io_context.hpp> <boost/asio/signal_set.hpp> <boost/asio/steady_timer.hpp>
     <boost/asio/readable_pipe.hpp> <boost/asio/writable_pipe.hpp> <boost/asio/read_until.hpp>
     <boost/asio/write.hpp> <clusterkit/process.hpp>)
+  set(web <boost/asio/ip/tcp.hpp> <boost/asio/post.hpp>
+    <boost/beast/core/flat_buffer.hpp> <boost/beast/core/ostream.hpp> <boost/beast/http/message.hpp>
+    <boost/beast/http/string_body.hpp> <boost/beast/http/parser.hpp> <boost/beast/http/read.hpp>
+    <boost/beast/http/write.hpp>
+    <boost/json/value.hpp> <boost/json/parse.hpp> <boost/json/serializer.hpp>)
   set(interprocess <filesystem> <boost/interprocess/managed_shared_memory.hpp>
     <boost/interprocess/sync/interprocess_mutex.hpp> <boost/interprocess/sync/scoped_lock.hpp>)
-  foreach(name IN ITEMS clusterkit_pch clusterkit_pch_asio clusterkit_pch_interprocess)
+  foreach(name IN ITEMS clusterkit_pch clusterkit_pch_asio clusterkit_pch_web clusterkit_pch_interprocess)
     add_library(${name} STATIC EXCLUDE_FROM_ALL "${PROJECT_SOURCE_DIR}/cmake/pch.cpp")
     target_link_libraries(${name} PRIVATE clusterkit::kit)
     clusterkit_warnings(${name})
   endforeach()
   target_precompile_headers(clusterkit_pch PRIVATE ${light})
   target_precompile_headers(clusterkit_pch_asio PRIVATE ${light} ${heavy})
+  target_precompile_headers(clusterkit_pch_web PRIVATE ${light} ${heavy} ${web})
   target_precompile_headers(clusterkit_pch_interprocess PRIVATE ${light} ${interprocess})
   # What every build of a lesson tree shares, in one target: the grader builds it once per slot, ahead of
   # the submissions, without knowing the precompiled headers' names.
   add_custom_target(clusterkit_prebuilt)
-  add_dependencies(clusterkit_prebuilt clusterkit_kit clusterkit_pch clusterkit_pch_asio clusterkit_pch_interprocess)
+  add_dependencies(clusterkit_prebuilt clusterkit_kit clusterkit_pch clusterkit_pch_asio clusterkit_pch_web
+    clusterkit_pch_interprocess)
 endfunction()
 
-# clusterkit_use_pch(target sources...): the Asio one for a target with a source that includes Asio or
-# Boost.Process, else the Interprocess one for a target with a source that includes Boost.Interprocess,
-# else the light one. One per target: that is what REUSE_FROM allows.
+# clusterkit_include_lines(<var> <dirs> <files>...): the #include lines of the files and, one level after another,
+# of every header of the project they include (found beside the including file, in <dirs> or in lib/include):
+# a source that includes only "primary.hpp" uses whatever primary.hpp includes.
+function(clusterkit_include_lines var dirs)
+  set(pending ${ARGN})
+  set(seen "")
+  set(lines "")
+  while(pending)
+    list(POP_FRONT pending file)
+    if(file IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen "${file}")
+    get_filename_component(here "${file}" DIRECTORY)
+    file(STRINGS "${file}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+    foreach(line IN LISTS includes)
+      list(APPEND lines "${line}")
+      if(line MATCHES "include[ \t]*[<\"]([^>\"]+)[>\"]")
+        set(header "${CMAKE_MATCH_1}")
+        foreach(dir IN ITEMS "${here}" ${dirs} "${PROJECT_SOURCE_DIR}/lib/include")
+          if(EXISTS "${dir}/${header}" AND NOT IS_DIRECTORY "${dir}/${header}")
+            list(APPEND pending "${dir}/${header}")
+            break()
+          endif()
+        endforeach()
+      endif()
+    endforeach()
+  endwhile()
+  set(${var} "${lines}" PARENT_SCOPE)
+endfunction()
+
+# clusterkit_use_pch(target sources...): the smallest precompiled header that covers what the sources include,
+# with the project's headers they include (clusterkit_include_lines, through the target's include directories):
+# the web one for TCP, Beast or Boost.JSON, else the Asio one for Asio or Boost.Process, else the Interprocess
+# one for Boost.Interprocess, else the light one. One per target: that is what REUSE_FROM allows.
 function(clusterkit_use_pch target)
-  set(uses_asio FALSE)
-  set(uses_interprocess FALSE)
-  foreach(source IN LISTS ARGN)
-    file(STRINGS "${source}" asio_includes REGEX "#include <(boost/asio|boost/process|clusterkit/process)")
-    file(STRINGS "${source}" interprocess_includes REGEX "#include <boost/interprocess")
-    if(asio_includes)
-      set(uses_asio TRUE)
-    endif()
-    if(interprocess_includes)
-      set(uses_interprocess TRUE)
-    endif()
-  endforeach()
-  if(uses_asio)
-    target_precompile_headers(${target} REUSE_FROM clusterkit_pch_asio)
-  elseif(uses_interprocess)
-    target_precompile_headers(${target} REUSE_FROM clusterkit_pch_interprocess)
-  else()
-    target_precompile_headers(${target} REUSE_FROM clusterkit_pch)
+  get_target_property(dirs ${target} INCLUDE_DIRECTORIES)
+  if(NOT dirs)
+    set(dirs "")
   endif()
+  clusterkit_include_lines(lines "${dirs}" ${ARGN})
+  set(pch clusterkit_pch)
+  if(lines MATCHES "<boost/(asio/ip|beast|json)")
+    set(pch clusterkit_pch_web)
+  elseif(lines MATCHES "[<\"](boost/asio|boost/process|clusterkit/process)")
+    set(pch clusterkit_pch_asio)
+  elseif(lines MATCHES "<boost/interprocess")
+    set(pch clusterkit_pch_interprocess)
+  endif()
+  target_precompile_headers(${target} REUSE_FROM ${pch})
 endfunction()
 
 # clusterkit_lesson_object(<source> <var>): the object library of one lesson source file, made the first time a
