@@ -13,8 +13,8 @@
 // The initializers below are checked at compile time against the launcher of the Boost found (end of file):
 // a hook whose signature the launcher does not recognise would otherwise be skipped without a word.
 // asio::detail::throw_error comes first too: Asio's headers declare it only in header-only mode, and Boost.Process
-// v2 1.81's launcher needs it, so this header also compiles where Asio is compiled once in a library
-// (BOOST_ASIO_SEPARATE_COMPILATION; the kit does not do that today).
+// v2 1.81's launcher needs it, and the kit compiles Asio once in its library (BOOST_ASIO_SEPARATE_COMPILATION,
+// lib/src/asio.cpp).
 #pragma once
 
 #ifndef BOOST_PROCESS_USE_STD_FS
