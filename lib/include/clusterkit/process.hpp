@@ -13,7 +13,7 @@
 // The initializers below are checked at compile time against the launcher of the Boost found (end of file):
 // a hook whose signature the launcher does not recognise would otherwise be skipped without a word.
 // asio::detail::throw_error comes first too: Asio's headers declare it only in header-only mode, and Boost.Process
-// v2 1.81's launcher needs it, and the kit compiles Asio once in its library (BOOST_ASIO_SEPARATE_COMPILATION,
+// v2 1.81's launcher needs it, and Debug builds compile Asio once in the kit library (BOOST_ASIO_SEPARATE_COMPILATION,
 // lib/src/asio.cpp).
 #pragma once
 
