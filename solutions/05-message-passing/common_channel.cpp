@@ -13,11 +13,18 @@ namespace lesson05 {
 namespace {
 
 // The length of `value` as JSON if no string in it needs an escape (a number counted at its longest).
+std::size_t unescaped_json_length(const boost::json::value& value);
+
+std::size_t unescaped_json_length(const boost::json::object& object) {
+    std::size_t length = 2;  // {}
+    for (const auto& field : object) length += field.key().size() + 4 + unescaped_json_length(field.value());
+    return length;
+}
+
 std::size_t unescaped_json_length(const boost::json::value& value) {
     if (value.is_string()) return value.get_string().size() + 2;
-    std::size_t length = 24;
-    if (value.is_object())
-        for (const auto& field : value.get_object()) length += field.key().size() + 4 + unescaped_json_length(field.value());
+    if (value.is_object()) return unescaped_json_length(value.get_object());
+    std::size_t length = 24;  // a number, true, false or null at its longest; an array's brackets
     if (value.is_array())
         for (const auto& element : value.get_array()) length += 1 + unescaped_json_length(element);
     return length;
@@ -27,7 +34,7 @@ std::size_t unescaped_json_length(const boost::json::value& value) {
 // buffer: Boost.JSON's serializer copies a string 16 bytes at a time only while the buffer has room for the
 // rest of it, and once the buffer runs out in the middle, it goes on byte by byte (12 times the instructions
 // for a 1 MiB payload). So it gets room for the whole frame at once, and more only if escapes need it.
-std::string frame_of(const boost::json::value& message) {
+std::string frame_of(const boost::json::object& message) {
     boost::json::serializer serializer;
     serializer.reset(&message);
     std::string frame(unescaped_json_length(message) + 1, '\0');
@@ -56,7 +63,7 @@ void Channel::start(Handlers handlers) {
     read_next();
 }
 
-void Channel::send(const boost::json::value& message) { queue(frame_of(message)); }
+void Channel::send(const boost::json::object& message) { queue(frame_of(message)); }
 
 void Channel::send_line(std::string line) { queue(std::move(line) + '\n'); }
 

@@ -200,7 +200,7 @@ void Primary::stop() {
     stop_signals_.async_wait([this](boost::system::error_code error, int) {
         if (!error) stop();
     });
-    const json::value shutdown = json::object{{"type", "shutdown"}};
+    const json::object shutdown{{"type", "shutdown"}};
     for (auto& [id, worker] : workers_)
         if (worker->channel_open) worker->channel->send(shutdown);
     grace_timer_.expires_after(config_.grace);

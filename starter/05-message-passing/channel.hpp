@@ -54,8 +54,9 @@ public:
     // Starts reading; handlers run in the io_context's thread, one message at a time, in order.
     void start(Handlers handlers);
 
-    // Queues a message; it goes out after every message queued before it. Node's worker.send().
-    void send(const boost::json::value& message);
+    // Queues a message; it goes out after every message queued before it. Node's worker.send(). An object, as
+    // on_message receives: a message passed on, or a json::object built in place, is serialized without a copy.
+    void send(const boost::json::object& message);
 
     // Queues one frame as it is (without its newline). send() uses it; tests use it to send a broken frame.
     void send_line(std::string line);
