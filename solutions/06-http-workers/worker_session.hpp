@@ -5,6 +5,9 @@
 // something that is not HTTP (400, then close), or stays silent too long. A failure on one connection never
 // touches another, nor the worker. While the Server drains, the answer in flight is the last one, and an idle
 // connection gets a moment (a second) for one more request before it is closed.
+//
+// Defined in two files: worker_session.cpp, what a connection does between its reads and writes, and
+// worker_session_io.cpp, reading a request and writing a response with Beast, and the deadlines.
 #pragma once
 
 #include "worker_routes.hpp"
@@ -33,12 +36,14 @@ public:
 
 private:
     void wait_for_request();
-    void read_request();
     void on_read(boost::system::error_code error);
     void work_then_send(Answer answer);
-    void send(Response response);
     void on_sent(boost::system::error_code error);
     void close();
+
+    // worker_session_io.cpp
+    void read_request();
+    void send(Response response);
     void set_deadline(std::chrono::steady_clock::time_point deadline);
     void watch_deadline();
 
