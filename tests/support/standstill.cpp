@@ -7,6 +7,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <ios>
 #include <iterator>
 #include <optional>
 #include <sstream>
@@ -18,10 +19,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The text of a /proc file, or nullopt when its process or thread is gone: before the open, or during the read
+// (the read then fails, and libstdc++'s stream buffer throws, which an istreambuf_iterator lets through).
 std::optional<std::string> read_text(const fs::path& file) {
     std::ifstream in(file);
     if (!in) return std::nullopt;
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    try {
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    } catch (const std::ios_base::failure&) {
+        return std::nullopt;
+    }
 }
 
 // The system calls that can wait forever, by the argument that would limit the wait (-1: none can).
