@@ -34,3 +34,8 @@ TEST_CASE("the test binary is killed in the middle of the test", "[sample]") {
     CHECK(true);
     ::kill(::getpid(), SIGKILL);
 }
+
+TEST_CASE("a check that gave up waiting says for what, how long and why", "[sample]") {
+    const auto run = run_to_end("clusterkit-test-child", {.args = {"forever"}});
+    REQUIRE(run.status.has_value());
+}

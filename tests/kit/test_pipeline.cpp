@@ -52,9 +52,9 @@ bool has_line(const std::vector<std::string>& lines, const std::string& line) {
 
 TEST_CASE("a test binary's cases are listed in order and each one is run", "[kit][pipeline]") {
     const auto names = test_case_names(KIT_RECORD_SAMPLE);
-    REQUIRE(names.size() == 5);
+    REQUIRE(names.size() == 6);
     CHECK(names.front() == "a check that passes");
-    CHECK(sample().size() == 5);
+    CHECK(sample().size() == 6);
     CHECK(sample("a check that passes").passed);
     CHECK(sample("a check that passes").problems.empty());
 }
@@ -107,6 +107,22 @@ TEST_CASE("the verdict shows what was expected, what came, the program's output 
     CHECK(has_line(lines, "(and 1 more failed assertion(s) in this check)"));
     CHECK(lines.back() == "the check: tests/kit/record_sample.cpp:19");
     CHECK(std::ranges::count_if(lines, [](const auto& line) { return line.starts_with("your program: "); }) == 1);
+}
+
+TEST_CASE("a check that gave up waiting on a program: the verdict says for what, how long and why", "[kit][verdict]") {
+    const auto& result = sample("a check that gave up waiting says for what, how long and why");
+    REQUIRE(result.record.runs.size() == 1);
+    const auto& run = result.record.runs.front();
+    CHECK(run.ended == "still running when the test ended it");
+    // The child waits for a signal, with no timer: the wait ends at the standstill, long before the deadline.
+    CHECK(run.gave_up.starts_with("gave up waiting for the program to exit after "));
+    CHECK(run.gave_up.find(" s: nothing can come any more: ") != std::string::npos);
+    const auto lines = failure_lines(result, fs::path(KIT_TEST_DATA).parent_path().parent_path());
+    const auto program = std::ranges::find_if(lines, [](const auto& line) { return line.starts_with("your program: "); });
+    REQUIRE(program != lines.end());
+    REQUIRE(std::next(program) != lines.end());
+    CHECK(std::next(program)->starts_with("  gave up waiting for the program to exit after "));
+    CHECK(std::ranges::all_of(lines, [](const auto& line) { return line.size() <= 160; }));  // wrapped, not cut
 }
 
 TEST_CASE("a failure in a section names the section and the captured values", "[kit][pipeline]") {

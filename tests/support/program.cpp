@@ -221,6 +221,7 @@ struct Program::Impl {
         run.stderr_text = stderr_text;
         run.ended = status && !ended_by_test ? status->describe() : "still running when the test ended it";
         run.left_behind = left_behind;
+        run.gave_up = gave_up;
         record::add_run(run, start);
     }
 

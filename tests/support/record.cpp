@@ -123,7 +123,8 @@ ProgramRun read_run(const json::object& object) {
                    .lines_dropped = static_cast<std::size_t>(number_of(object, "lines_dropped")),
                    .stderr_text = text_of(object, "stderr"),
                    .ended = text_of(object, "ended"),
-                   .left_behind = text_of(object, "left_behind")};
+                   .left_behind = text_of(object, "left_behind"),
+                   .gave_up = text_of(object, "gave_up")};
     for (const auto& line : array_of(object, "lines")) {
         if (!line.is_array() || line.as_array().size() != 2 || !line.as_array()[1].is_string()) continue;
         run.lines.push_back({number(line.as_array()[0]), std::string(line.as_array()[1].as_string())});
@@ -209,7 +210,8 @@ void add_run(const ProgramRun& run, Clock::time_point started) {
                  {"lines_dropped", run.lines_dropped},
                  {"stderr", run.stderr_text},
                  {"ended", run.ended},
-                 {"left_behind", run.left_behind}});
+                 {"left_behind", run.left_behind},
+                 {"gave_up", run.gave_up}});
 }
 
 void case_ended(std::string_view name, bool passed) {

@@ -42,6 +42,8 @@ struct ProgramRun {
     std::string stderr_text{};
     std::string ended{};             // "exited with code 0", "killed by SIGKILL", "still running when the test ended it"
     std::string left_behind{};       // the processes it left when it ended, if the test looked: "4242 (lesson01) zombie, ..."
+    std::string gave_up{};           // the test's last wait on it, if it ended without what it waited for: what, how
+                                     // long, why ("gave up waiting for a line on stdout after 0.4 s: nothing can ...")
 };
 
 // An INFO()/CAPTURE() message of a failed assertion. A message that held a program's transcript

@@ -20,6 +20,17 @@ std::string cut(std::string line) {
     return line;
 }
 
+// A long text as lines of at most max_line characters, broken at spaces (a word longer than that stays whole).
+std::vector<std::string> wrapped(const std::string& text) {
+    std::vector<std::string> lines{""};
+    std::istringstream words(text);
+    for (std::string word; words >> word;) {
+        if (!lines.back().empty() && lines.back().size() + 1 + word.size() > max_line) lines.emplace_back();
+        lines.back() += (lines.back().empty() ? "" : " ") + word;
+    }
+    return lines;
+}
+
 // A source file as the checkout names it: Catch2 gives the path the compiler was given, absolute or relative
 // to the build folder (build/starter, build/grading/...), which is inside the checkout.
 std::string relative_to(std::string path, const fs::path& root) {
@@ -42,6 +53,12 @@ void add_block(std::vector<std::string>& out, const std::vector<std::string>& bl
 
 void add_run(std::vector<std::string>& out, const record::ProgramRun& run) {
     out.push_back("your program: " + run.command + " (pid " + std::to_string(run.pid) + "), " + run.ended);
+    // The check's last wait on it that ended without what it waited for: what it was, how long, and why it
+    // ended (a standstill, the deadline).
+    if (!run.gave_up.empty()) {
+        const auto lines = wrapped(run.gave_up);
+        for (std::size_t i = 0; i < lines.size(); ++i) out.push_back((i == 0 ? "  " : "    ") + lines[i]);
+    }
     std::vector<std::string> stdout_lines;
     for (const auto& line : run.lines) stdout_lines.push_back(line.text);
     out.push_back(stdout_lines.empty() ? "  stdout: (nothing)" : "  stdout:");
