@@ -39,3 +39,8 @@ TEST_CASE("a check that gave up waiting says for what, how long and why", "[samp
     const auto run = run_to_end("clusterkit-test-child", {.args = {"forever"}});
     REQUIRE(run.status.has_value());
 }
+
+TEST_CASE("a check over generated values fails for each of them", "[sample]") {
+    const int value = GENERATE(1, 2, 3);
+    CHECK(value == 0);
+}

@@ -52,9 +52,9 @@ bool has_line(const std::vector<std::string>& lines, const std::string& line) {
 
 TEST_CASE("a test binary's cases are listed in order and each one is run", "[kit][pipeline]") {
     const auto names = test_case_names(KIT_RECORD_SAMPLE);
-    REQUIRE(names.size() == 6);
+    REQUIRE(names.size() == 7);
     CHECK(names.front() == "a check that passes");
-    CHECK(sample().size() == 6);
+    CHECK(sample().size() == 7);
     CHECK(sample("a check that passes").passed);
     CHECK(sample("a check that passes").problems.empty());
 }
@@ -123,6 +123,22 @@ TEST_CASE("a check that gave up waiting on a program: the verdict says for what,
     REQUIRE(std::next(program) != lines.end());
     CHECK(std::next(program)->starts_with("  gave up waiting for the program to exit after "));
     CHECK(std::ranges::all_of(lines, [](const auto& line) { return line.size() <= 160; }));  // wrapped, not cut
+}
+
+TEST_CASE("a run for the verdict ends a case at its first failure, not after every generated value",
+          "[kit][pipeline]") {
+    const std::string name = "a check over generated values fails for each of them";
+    CHECK(sample(name).record.failures.size() == 3);  // run whole, as `kit verify --all` and the grader run it
+    const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-first-" + std::to_string(::getpid()));
+    fs::create_directories(work);
+    PlainRunner runner;
+    const auto ran = runner.run({.binary = KIT_RECORD_SAMPLE, .name = name, .work = work, .first_failure_only = true});
+    fs::remove_all(work);
+    const auto result = read_case(name, ran);
+    CHECK_FALSE(result.passed);
+    CHECK(result.problems.empty());
+    REQUIRE(result.record.failures.size() == 1);
+    CHECK(result.record.failures.front().expansion == "1 == 0");
 }
 
 TEST_CASE("a failure in a section names the section and the captured values", "[kit][pipeline]") {

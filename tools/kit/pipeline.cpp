@@ -74,6 +74,14 @@ std::string exact_test_spec(const std::string& name) {
     return spec;
 }
 
+std::vector<std::string> test_arguments(const CaseRun& run) {
+    std::vector<std::string> arguments{exact_test_spec(run.name)};
+    // A case that repeats itself over GENERATE()d values would otherwise go on with the next value after
+    // the first one failed, waiting again for the same program to end or print.
+    if (run.first_failure_only) arguments.emplace_back("--abort");
+    return arguments;
+}
+
 RunnerResult PlainRunner::run(const CaseRun& run) {
     RunnerResult result;
     const auto record_file = run.work / "record.jsonl";
@@ -91,7 +99,7 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
     asio::io_context context;  // one per run: runs may go on in several threads at once
     const auto start = Clock::now();
     try {
-        bp::process test(context, run.binary, {exact_test_spec(run.name)},
+        bp::process test(context, run.binary, test_arguments(run),
                          bp::process_stdio{nullptr, output.get(), output.get()}, EnvironmentWith(environment),
                          OwnSession{});
         const pid_t session = test.id();
@@ -186,7 +194,10 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
         while (may_start() && running < std::max(1, options.parallel)) {
             const std::size_t index = next++;
             ++running;
-            CaseRun one{binary, run.names[index], {}, work / ("case" + std::to_string(index))};
+            CaseRun one{.binary = binary,
+                        .name = run.names[index],
+                        .work = work / ("case" + std::to_string(index)),
+                        .first_failure_only = options.stop_at_first_failure};
             fs::create_directories(one.work);
             threads.emplace_back([&, index, one](std::stop_token stop) mutable {
                 one.stop = std::move(stop);

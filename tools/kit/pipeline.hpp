@@ -34,7 +34,11 @@ struct CaseRun {
     Environment environment{};  // added to what the runner sets itself
     fs::path work{};            // a folder of this run's own, for its files
     std::stop_token stop{};     // requested when the verdict no longer needs this case: the runner ends it
+    bool first_failure_only = false;  // the case ends at its first failed assertion (Catch2's --abort)
 };
+
+// The test binary's arguments for one run: the case, and --abort if only its first failure is wanted.
+std::vector<std::string> test_arguments(const CaseRun& run);
 
 // What the runner saw. The test's record is its own data; `problems` is what the runner found wrong around
 // it (the deadline, processes or objects left behind).

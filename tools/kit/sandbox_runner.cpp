@@ -71,7 +71,7 @@ RunnerResult SandboxRunner::run(const CaseRun& run) {
     const fs::path record_file = run.work / "record.jsonl";
 
     SandboxRun request{.program = run.binary,
-                       .args = {exact_test_spec(run.name)},
+                       .args = test_arguments(run),
                        .environment = run.environment,
                        .limits = {},
                        .read_only = visible_,
