@@ -12,6 +12,9 @@ namespace lesson05 {
 
 namespace {
 
+// The most one read takes: what a pipe holds (64 KiB on Linux), so a read empties a full pipe.
+constexpr std::size_t read_size = 64 * 1024;
+
 // The length of `value` as JSON if no string in it needs an escape (a number counted at its longest).
 std::size_t unescaped_json_length(const boost::json::value& value);
 
@@ -100,14 +103,14 @@ std::string preview(std::string_view frame) {
 
 }  // namespace
 
-// Reads what the pipe holds (part of a frame, or several frames), then cuts the whole frames out of input_.
+// Reads what the pipe holds (part of a frame, or several frames) into input_, then cuts the whole frames out of it.
 //tag::read[]
 void Channel::read_next() {
-    in_.async_read_some(boost::asio::buffer(chunk_),
+    in_.async_read_some(input_.prepare(read_size),  // room at the end of input_, read into in place
         [self = shared_from_this()](boost::system::error_code error, std::size_t size) {
             if (!self->open_) return;
             if (error) return self->end(error);  // end-of-file too: the other side is gone
-            self->input_.append(self->chunk_.data(), size);
+            self->input_.commit(size);           // the bytes read join input_'s data
             self->deliver_whole_frames();
             if (self->open_) self->read_next();
         });
@@ -116,14 +119,15 @@ void Channel::read_next() {
 // Each frame that input_ holds whole goes to deliver(), in order; the start of the next one stays. A frame that
 // comes in pieces is searched for its newline piece by piece (searched_), never again from its beginning.
 void Channel::deliver_whole_frames() {
-    std::size_t start = 0;  // where the next frame begins in input_
+    const std::string_view input(static_cast<const char*>(input_.data().data()), input_.size());  // not a copy
+    std::size_t start = 0;  // where the next frame begins in input
     while (open_) {
-        const auto newline = input_.find('\n', std::max(start, searched_));
-        if (newline == std::string::npos) break;
-        deliver(std::string_view(input_).substr(start, newline - start));  // without its newline
+        const auto newline = input.find('\n', std::max(start, searched_));
+        if (newline == std::string_view::npos) break;
+        deliver(input.substr(start, newline - start));  // without its newline
         start = newline + 1;
     }
-    input_.erase(0, start);
+    input_.consume(start);
     searched_ = input_.size();  // what is left holds no newline
     if (open_ && input_.size() > max_frame_bytes)
         malformed("a frame longer than " + std::to_string(max_frame_bytes) + " bytes");

@@ -6,7 +6,8 @@
 // the first '\n' always ends the frame. The two halves of the lesson:
 //   - reading: a pipe hands over whatever bytes are there (a 1 MiB message comes in pieces of up to 64 KiB,
 //     two small messages may come in one piece), so bytes are collected in input_, and each newline in it ends
-//     a frame; what follows the last newline waits there for the rest of its frame;
+//     a frame; what follows the last newline waits there for the rest of its frame. input_ is an
+//     asio::streambuf: a read goes straight into its free space, so no byte is copied on its way to a frame;
 //   - writing: a write may take a part of the frame only, so async_write loops until the frame is written,
 //     and the frames waiting behind it stay in a queue: never two writes in flight on one pipe.
 //
@@ -19,10 +20,10 @@
 #pragma once
 
 #include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/json/value.hpp>
 
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -83,8 +84,7 @@ private:
 
     boost::asio::readable_pipe in_;
     boost::asio::writable_pipe out_;
-    std::array<char, 64 * 1024> chunk_{};  // one read's bytes (a pipe holds 64 KiB)
-    std::string input_;                 // bytes read and not yet delivered: part of a frame, or several frames
+    boost::asio::streambuf input_;      // bytes read and not yet delivered: part of a frame, or several frames
     std::size_t searched_ = 0;          // input_ holds no newline before this position
     std::deque<std::string> outgoing_;  // frames waiting; while writing_, front() is the one being written
     bool writing_ = false;

@@ -14,6 +14,9 @@ namespace lesson05 {
 
 namespace {
 
+// The most one read takes: what a pipe holds (64 KiB on Linux), so a read empties a full pipe.
+constexpr std::size_t read_size = 64 * 1024;
+
 // The length of `value` as JSON if no string in it needs an escape (a number counted at its longest).
 std::size_t unescaped_json_length(const boost::json::value& value);
 
@@ -102,12 +105,12 @@ std::string preview(std::string_view frame) {
 
 }  // namespace
 
-// Reads what the pipe holds (part of a frame, or several frames), then cuts the whole frames out of input_.
+// Reads what the pipe holds (part of a frame, or several frames) into input_, then cuts the whole frames out of it.
 //tag::read[]
 void Channel::read_next() {
-    // TODO(lesson 05): read what in_ holds into chunk_ (one read returns whatever is there: part of a frame, or
-    // several frames), append it to input_, deliver_whole_frames(), and read again while open_. An error or
-    // end-of-file is end(error). (Until then nothing is ever read: no message arrives on either side.)
+    // TODO(lesson 05): read what in_ holds, at most read_size bytes, straight into input_ (one read returns
+    // whatever is there: part of a frame, or several frames), deliver_whole_frames(), and read again while open_.
+    // An error or end-of-file is end(error). (Until then nothing is ever read: no message arrives on either side.)
 }
 
 // Each frame that input_ holds whole goes to deliver(), in order; the start of the next one stays. A frame that
