@@ -200,10 +200,11 @@ private:
         --remaining_;
         asio::async_write(to_worker_, asio::buffer(message_), [this](boost::system::error_code error, std::size_t) {
             if (error) fail("write", error);
-            asio::async_read(from_worker_, asio::buffer(message_), [this](boost::system::error_code error, std::size_t) {
-                if (error) fail("read", error);
-                next();
-            });
+            asio::async_read(from_worker_, asio::buffer(message_),
+                             [this](boost::system::error_code error, std::size_t) {
+                                 if (error) fail("read", error);
+                                 next();
+                             });
         });
     }
 
@@ -271,7 +272,8 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "raw-pipe: error: the worker failed\n");
         return 1;
     }
-    std::printf("bench impl=%s round_trips_per_s=%lld mib_per_s=%lld\n", with_asio ? "raw-asio" : wait_with_epoll ? "raw-epoll" : "raw",
+    const char* impl = with_asio ? "raw-asio" : wait_with_epoll ? "raw-epoll" : "raw";
+    std::printf("bench impl=%s round_trips_per_s=%lld mib_per_s=%lld\n", impl,
                 static_cast<long long>(round_trips / small_s),
                 static_cast<long long>(2.0 * big_messages / big_s));
     return 0;
