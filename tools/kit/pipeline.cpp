@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <fstream>
+#include <numeric>
 #include <sys/prctl.h>
 #include <sstream>
 #include <thread>
@@ -171,35 +173,78 @@ int CasesRun::first_failure() const {
     return -1;
 }
 
+std::vector<std::size_t> start_order(const std::vector<std::string>& names, const CaseSeconds& last_time) {
+    std::vector<std::size_t> order(names.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    const auto seconds = [&](std::size_t index) {
+        const auto found = last_time.find(names[index]);
+        return found == last_time.end() ? 0.0 : found->second;
+    };
+    std::ranges::stable_sort(order, std::ranges::greater{}, seconds);
+    return order;
+}
+
+fs::path case_seconds_file(const fs::path& work) { return work.parent_path() / (work.filename().string() + ".seconds"); }
+
+CaseSeconds read_case_seconds(const fs::path& file) {
+    CaseSeconds seconds;
+    std::ifstream in(file);
+    double value = 0;
+    std::string name;
+    while (in >> value && in.get() == '\t' && std::getline(in, name)) seconds[name] = value;
+    return seconds;
+}
+
+namespace {
+
+// The times this run measured, over those of the last run for the cases it did not run.
+void write_case_seconds(const fs::path& file, const CasesRun& run, CaseSeconds seconds) {
+    CaseSeconds now;
+    for (std::size_t i = 0; i < run.names.size(); ++i)
+        now[run.names[i]] = run.results[i] ? run.results[i]->seconds : seconds[run.names[i]];
+    std::ofstream out(file);
+    for (const auto& [name, value] : now) out << value << '\t' << name << '\n';
+}
+
+}  // namespace
+
 CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options) {
     fs::remove_all(work);
     CasesRun run;
     const auto start = Clock::now();
     run.names = test_case_names(binary);
     run.results.resize(run.names.size());
+    const auto seconds_file = case_seconds_file(work);
+    const auto last_time = read_case_seconds(seconds_file);
+    const auto order = start_order(run.names, last_time);
 
     // Each case runs in a thread of its own (a runner blocks until its test ends); the results come back to
     // this thread through the kit's event loop, which also notices a Ctrl-C. A Ctrl-C only stops new cases
     // from starting: each running one ends within the tests' own deadlines.
     auto& context = kit_context();
     const auto keep_waiting = asio::make_work_guard(context);
-    std::size_t next = 0;
+    std::size_t next = 0;  // into order
     int running = 0;
-    bool failed = false;
-    auto may_start = [&] {
-        return next < run.names.size() && !interrupted() && !(options.stop_at_first_failure && failed);
+    std::optional<std::size_t> first_failure;  // the earliest in the binary's order so far
+    // The verdict shows the first failure in order: once it is known, no case after it is needed.
+    const auto needed = [&](std::size_t index) {
+        return !(options.stop_at_first_failure && first_failure && index > *first_failure);
     };
-    std::vector<std::jthread> threads;
+    auto may_start = [&] {
+        while (next < order.size() && !needed(order[next])) ++next;
+        return next < order.size() && !interrupted();
+    };
+    std::vector<std::jthread> threads(run.names.size());  // by case index
     while (may_start() || running > 0) {
         while (may_start() && running < std::max(1, options.parallel)) {
-            const std::size_t index = next++;
+            const std::size_t index = order[next++];
             ++running;
             CaseRun one{.binary = binary,
                         .name = run.names[index],
                         .work = work / ("case" + std::to_string(index)),
                         .first_failure_only = options.stop_at_first_failure};
             fs::create_directories(one.work);
-            threads.emplace_back([&, index, one](std::stop_token stop) mutable {
+            threads[index] = std::jthread([&, index, one](std::stop_token stop) mutable {
                 one.stop = std::move(stop);
                 auto ran = runner.run(one);
                 asio::post(context, [&, index, ran = std::move(ran)] {
@@ -207,9 +252,9 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
                     if (ran.cancelled) return;  // not run, as far as the verdict goes
                     run.results[index] = read_case(run.names[index], ran);
                     if (run.results[index]->passed) return;
-                    failed = true;
-                    // The verdict shows the first failure in order: a later case still running cannot change
-                    // it, so it is stopped now rather than waited for (an earlier one still running can).
+                    if (!first_failure || index < *first_failure) first_failure = index;
+                    // A later case still running cannot change the verdict, so it is stopped now rather than
+                    // waited for (an earlier one still running can).
                     if (options.stop_at_first_failure)
                         for (std::size_t later = index + 1; later < threads.size(); ++later) threads[later].request_stop();
                 });
@@ -220,6 +265,11 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
     }
     run.interrupted = interrupted();
     run.time = Clock::now() - start;
+    write_case_seconds(seconds_file, run, last_time);
+    // A case after the first failure that ended before that failure was known is not part of the verdict
+    // either: the verdict is the same whatever order the cases started in.
+    if (options.stop_at_first_failure && first_failure)
+        for (std::size_t later = *first_failure + 1; later < run.results.size(); ++later) run.results[later].reset();
     return run;
 }
 

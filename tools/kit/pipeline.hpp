@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -106,10 +107,22 @@ struct CasesRun {
     int first_failure() const;  // the index of the first failing case in order, or -1
 };
 
-// Runs each test case of `binary` on its own with `runner`, `parallel` at a time, in order; `work` holds
-// one folder per case. With stop_at_first_failure, no case starts after one has failed, and the cases after
-// it that are still running are cancelled (the verdict shows the first failure in order): they count as not
-// run.
+// How long each case took, in seconds, by name.
+using CaseSeconds = std::map<std::string, double>;
+
+// The order to start cases in: the longest the last time first, so that a slow case does not start last and
+// keep the run going on one slot while the others are idle. Cases with no time keep the binary's order.
+std::vector<std::size_t> start_order(const std::vector<std::string>& names, const CaseSeconds& last_time);
+
+// Where run_test_cases keeps the last run's times for `work`: WORK.seconds, one "seconds<TAB>name" line per
+// case. A file that is missing or unreadable is no times at all.
+fs::path case_seconds_file(const fs::path& work);
+CaseSeconds read_case_seconds(const fs::path& file);
+
+// Runs each test case of `binary` on its own with `runner`, `parallel` at a time, in start_order(); `work`
+// holds one folder per case. The results are by case, in the binary's order, whatever the start order. With
+// stop_at_first_failure, no case after the first failure in the binary's order starts, and those that are
+// still running are cancelled (the verdict shows the first failure in order): they count as not run.
 CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options);
 
 }  // namespace clusterkit::kit
