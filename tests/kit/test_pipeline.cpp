@@ -233,15 +233,17 @@ TEST_CASE("after a failure, a later case still running is cancelled with every p
     fs::remove_all(work);
 }
 
-TEST_CASE("cases start longest first by the last run's times, and those with none keep the binary's order",
+TEST_CASE("cases start with those that failed the last time, then the longest, then those never run in order",
           "[kit][pipeline]") {
     const std::vector<std::string> names{"a", "b", "c", "d", "e"};
     CHECK(start_order(names, {}) == std::vector<std::size_t>{0, 1, 2, 3, 4});
-    CHECK(start_order(names, {{"d", 2.0}, {"b", 0.5}, {"gone", 9.0}}) == std::vector<std::size_t>{3, 1, 0, 2, 4});
-    CHECK(start_order(names, {{"c", 1.0}, {"e", 1.0}}) == std::vector<std::size_t>{2, 4, 0, 1, 3});
+    CHECK(start_order(names, {{"d", {2.0}}, {"b", {0.5}}, {"gone", {9.0}}}) == std::vector<std::size_t>{3, 1, 0, 2, 4});
+    CHECK(start_order(names, {{"c", {1.0}}, {"e", {1.0}}}) == std::vector<std::size_t>{2, 4, 0, 1, 3});
+    CHECK(start_order(names, {{"a", {5.0}}, {"c", {0.1, true}}, {"d", {0.2, true}}}) ==
+          std::vector<std::size_t>{3, 2, 0, 1, 4});
 }
 
-TEST_CASE("a run keeps each case's time for the next, which starts the longest first and gives the same verdict",
+TEST_CASE("a run keeps what each case did for the next, which starts another case first and gives the same verdict",
           "[kit][pipeline]") {
     const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-order-" + std::to_string(::getpid()));
     fs::remove_all(work);
@@ -253,22 +255,24 @@ TEST_CASE("a run keeps each case's time for the next, which starts the longest f
     const auto first = run_test_cases(KIT_RECORD_SAMPLE, cases, runner, one_by_one);
     REQUIRE(first.first_failure() == 1);
     CHECK(first.not_run() == 5);
-    auto times = read_case_seconds(case_seconds_file(cases));
-    REQUIRE(times.size() == 7);  // the five not run are kept as "no time"
-    CHECK(times.at(first.names[0]) >= 0);
+    auto last = read_last_runs(last_runs_file(cases));
+    REQUIRE(last.size() == 7);  // the five not run are kept as "never run"
+    CHECK_FALSE(last.at(first.names[0]).failed);
+    CHECK(last.at(first.names[1]).failed);
 
     // Say the last case took longest: it starts first, then the first failure in order is still found, and
     // the verdict is the same as before.
     const std::string generated = "a check over generated values fails for each of them";
     REQUIRE(first.names.back() == generated);
-    std::ofstream(case_seconds_file(cases)) << "99\t" << generated << "\n";
+    std::ofstream(last_runs_file(cases)) << "99\tpassed\t" << generated << "\n";
     const auto second = run_test_cases(KIT_RECORD_SAMPLE, cases, runner, one_by_one);
     CHECK(second.first_failure() == 1);
     CHECK(second.passed() == first.passed());
     CHECK(second.failed() == first.failed());
     CHECK(second.not_run() == first.not_run());
-    times = read_case_seconds(case_seconds_file(cases));
-    CHECK(times.at(generated) < 99);  // it ran: it was started before case 1 failed
+    last = read_last_runs(last_runs_file(cases));
+    CHECK(last.at(generated).seconds < 99);  // it ran: it was started before case 1 failed
+    CHECK(last.at(generated).failed);
     fs::remove_all(work);
 }
 

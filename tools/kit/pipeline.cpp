@@ -173,37 +173,44 @@ int CasesRun::first_failure() const {
     return -1;
 }
 
-std::vector<std::size_t> start_order(const std::vector<std::string>& names, const CaseSeconds& last_time) {
+std::vector<std::size_t> start_order(const std::vector<std::string>& names, const LastRuns& last) {
     std::vector<std::size_t> order(names.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    const auto seconds = [&](std::size_t index) {
-        const auto found = last_time.find(names[index]);
-        return found == last_time.end() ? 0.0 : found->second;
+    const auto priority = [&](std::size_t index) {
+        const auto found = last.find(names[index]);
+        if (found == last.end()) return std::pair{false, 0.0};
+        return std::pair{found->second.failed, found->second.seconds};
     };
-    std::ranges::stable_sort(order, std::ranges::greater{}, seconds);
+    std::ranges::stable_sort(order, std::ranges::greater{}, priority);
     return order;
 }
 
-fs::path case_seconds_file(const fs::path& work) { return work.parent_path() / (work.filename().string() + ".seconds"); }
+fs::path last_runs_file(const fs::path& work) { return work.parent_path() / (work.filename().string() + ".last"); }
 
-CaseSeconds read_case_seconds(const fs::path& file) {
-    CaseSeconds seconds;
+LastRuns read_last_runs(const fs::path& file) {
+    LastRuns last;
     std::ifstream in(file);
-    double value = 0;
-    std::string name;
-    while (in >> value && in.get() == '\t' && std::getline(in, name)) seconds[name] = value;
-    return seconds;
+    LastRun run;
+    std::string outcome, name;
+    while (in >> run.seconds >> outcome && in.get() == '\t' && std::getline(in, name)) {
+        run.failed = outcome == "failed";
+        last[name] = run;
+    }
+    return last;
 }
 
 namespace {
 
-// The times this run measured, over those of the last run for the cases it did not run.
-void write_case_seconds(const fs::path& file, const CasesRun& run, CaseSeconds seconds) {
-    CaseSeconds now;
-    for (std::size_t i = 0; i < run.names.size(); ++i)
-        now[run.names[i]] = run.results[i] ? run.results[i]->seconds : seconds[run.names[i]];
+// What this run found, over what the last one found for the cases this one did not run.
+void write_last_runs(const fs::path& file, const CasesRun& run, LastRuns last) {
+    LastRuns now;
+    for (std::size_t i = 0; i < run.names.size(); ++i) {
+        const auto& result = run.results[i];
+        now[run.names[i]] = result ? LastRun{result->seconds, !result->passed} : last[run.names[i]];
+    }
     std::ofstream out(file);
-    for (const auto& [name, value] : now) out << value << '\t' << name << '\n';
+    for (const auto& [name, case_run] : now)
+        out << case_run.seconds << '\t' << (case_run.failed ? "failed" : "passed") << '\t' << name << '\n';
 }
 
 }  // namespace
@@ -214,9 +221,9 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
     const auto start = Clock::now();
     run.names = test_case_names(binary);
     run.results.resize(run.names.size());
-    const auto seconds_file = case_seconds_file(work);
-    const auto last_time = read_case_seconds(seconds_file);
-    const auto order = start_order(run.names, last_time);
+    const auto last_file = last_runs_file(work);
+    const auto last = read_last_runs(last_file);
+    const auto order = start_order(run.names, last);
 
     // Each case runs in a thread of its own (a runner blocks until its test ends); the results come back to
     // this thread through the kit's event loop, which also notices a Ctrl-C. A Ctrl-C only stops new cases
@@ -265,7 +272,7 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
     }
     run.interrupted = interrupted();
     run.time = Clock::now() - start;
-    write_case_seconds(seconds_file, run, last_time);
+    write_last_runs(last_file, run, last);
     // A case after the first failure that ended before that failure was known is not part of the verdict
     // either: the verdict is the same whatever order the cases started in.
     if (options.stop_at_first_failure && first_failure)

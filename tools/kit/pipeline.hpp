@@ -107,17 +107,23 @@ struct CasesRun {
     int first_failure() const;  // the index of the first failing case in order, or -1
 };
 
-// How long each case took, in seconds, by name.
-using CaseSeconds = std::map<std::string, double>;
+// What the last run of a case found, by the case's name.
+struct LastRun {
+    double seconds = 0;
+    bool failed = false;
+};
+using LastRuns = std::map<std::string, LastRun>;
 
-// The order to start cases in: the longest the last time first, so that a slow case does not start last and
-// keep the run going on one slot while the others are idle. Cases with no time keep the binary's order.
-std::vector<std::size_t> start_order(const std::vector<std::string>& names, const CaseSeconds& last_time);
+// The order to start cases in. First those that failed the last time: one of them is likely the verdict
+// again, and once the first failure is known no case after it is needed. Then the longest the last time, so
+// that a slow case does not start last and keep the run going on one slot while the others are idle. Cases
+// never run keep the binary's order, after these.
+std::vector<std::size_t> start_order(const std::vector<std::string>& names, const LastRuns& last);
 
-// Where run_test_cases keeps the last run's times for `work`: WORK.seconds, one "seconds<TAB>name" line per
-// case. A file that is missing or unreadable is no times at all.
-fs::path case_seconds_file(const fs::path& work);
-CaseSeconds read_case_seconds(const fs::path& file);
+// Where run_test_cases keeps what the last run found for `work`: WORK.last, one
+// "seconds<TAB>passed|failed<TAB>name" line per case. A file that is missing or unreadable is no last run.
+fs::path last_runs_file(const fs::path& work);
+LastRuns read_last_runs(const fs::path& file);
 
 // Runs each test case of `binary` on its own with `runner`, `parallel` at a time, in start_order(); `work`
 // holds one folder per case. The results are by case, in the binary's order, whatever the start order. With
