@@ -202,11 +202,11 @@ LastRuns read_last_runs(const fs::path& file) {
 namespace {
 
 // What this run found, over what the last one found for the cases this one did not run.
-void write_last_runs(const fs::path& file, const CasesRun& run, LastRuns last) {
+void write_last_runs(const fs::path& file, const CasesRun& run, const LastRuns& last) {
     LastRuns now;
     for (std::size_t i = 0; i < run.names.size(); ++i) {
-        const auto& result = run.results[i];
-        now[run.names[i]] = result ? LastRun{result->seconds, !result->passed} : last[run.names[i]];
+        if (const auto& result = run.results[i]) now[run.names[i]] = {result->seconds, !result->passed};
+        else if (const auto found = last.find(run.names[i]); found != last.end()) now.insert(*found);
     }
     std::ofstream out(file);
     for (const auto& [name, case_run] : now)
