@@ -30,6 +30,7 @@ const std::map<std::string, CaseResult>& sample() {
         const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-" + std::to_string(::getpid()));
         const auto run = run_test_cases(KIT_RECORD_SAMPLE, work, runner, {.stop_at_first_failure = false});
         fs::remove_all(work);
+        fs::remove(last_runs_file(work));
         std::map<std::string, CaseResult> by_name;
         for (const auto& result : run.results)
             if (result) by_name.emplace(result->name, *result);
