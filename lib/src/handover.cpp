@@ -86,6 +86,12 @@ void Handover::promote(pid_t successor) {
     if (stopping() || next == successors_.end() || next->second.promoted) return;
     next->second.promoted = true;
     const int id = next->second.started.id;
+    // An earlier successor of the id that the supervisor has not adopted yet (its old worker is still ending)
+    // is replaced too. Left promoted, take_over() could adopt it and then this one over it, dropping its wait.
+    std::vector<pid_t> earlier;
+    for (const auto& [pid, other] : successors_)
+        if (pid != successor && other.promoted && other.started.id == id) earlier.push_back(pid);
+    for (const pid_t pid : earlier) retire(pid);
     bool served = false;
     for (const auto& worker : supervisor_.workers()) {
         if (worker.id != id) continue;
