@@ -456,14 +456,14 @@ TEST_CASE("during a drain a new connection is refused at once: the primary and t
           "listening socket",
           "[06][drain]") {
     Server server(1, {"--grace-ms", "30000"});
-    HttpClient slow(server.port, "127.0.0.1", 30s);  // 1000 ms of CPU take longer on a busy machine
+    HttpClient slow(server.port, "127.0.0.1", 30s);  // 600 ms of CPU take longer on a busy machine
     check_greeting(slow.request("GET", "/"));
     const auto listening = listening_socket(server.port);
     REQUIRE_FALSE(listening.empty());
     // The request and the SIGTERM reach the stopped worker: when it goes on, it has both to handle.
     const pid_t worker = server.workers.at(1);
     REQUIRE(signal_descendant(worker, SIGSTOP));
-    slow.send_request("GET", "/work?ms=1000");
+    slow.send_request("GET", "/work?ms=600");  // long enough for the test to look at /proc while it runs
     REQUIRE(signal_descendant(worker, SIGTERM));  // as the primary is about to
     server.program.send_signal(SIGTERM);
     REQUIRE(signal_descendant(worker, SIGCONT));
@@ -477,7 +477,7 @@ TEST_CASE("during a drain a new connection is refused at once: the primary and t
     CHECK_THROWS_AS(HttpClient(server.port), HttpError);
     REQUIRE(signal_descendant(worker, SIGCONT));
     const auto response = slow.read_response();
-    CHECK(response.body == "worked ms=1000\n");
+    CHECK(response.body == "worked ms=600\n");
     const auto status = server.program.wait_exit();
     server.program.read_to_end();
     INFO(server.program.transcript());

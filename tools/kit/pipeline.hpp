@@ -8,6 +8,8 @@
 #include "exec.hpp"
 #include "record.hpp"
 
+#include <clusterkit/cpus.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -91,7 +93,9 @@ CaseResult read_case(const std::string& name, const RunnerResult& ran);
 
 struct RunOptions {
     bool stop_at_first_failure = true;  // rustlings' way: the loop stays short
-    int parallel = 2;
+    // One case per CPU, and one more: a case spends most of its time waiting for its programs' lines, exits and
+    // timers, not on a CPU, so one more keeps the CPUs busy while a case waits out a time its lesson sets.
+    int parallel = usable_cpu_count() + 1;
 };
 
 // Every test case of a binary, in order, with the results of those that ran.
