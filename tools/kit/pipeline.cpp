@@ -176,10 +176,12 @@ int CasesRun::first_failure() const {
 std::vector<std::size_t> start_order(const std::vector<std::string>& names, const LastRuns& last) {
     std::vector<std::size_t> order(names.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
+    // Ranks: 2 failed, 1 passed, 0 never run; within a rank, higher first.
     const auto priority = [&](std::size_t index) {
         const auto found = last.find(names[index]);
-        if (found == last.end()) return std::pair{false, 0.0};
-        return std::pair{found->second.failed, found->second.seconds};
+        if (found == last.end()) return std::pair{0, 0.0};
+        if (found->second.failed) return std::pair{2, 0.0};  // the stable sort keeps the binary's order
+        return std::pair{1, found->second.seconds};
     };
     std::ranges::stable_sort(order, std::ranges::greater{}, priority);
     return order;

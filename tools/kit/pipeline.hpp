@@ -118,10 +118,11 @@ struct LastRun {
 };
 using LastRuns = std::map<std::string, LastRun>;
 
-// The order to start cases in. First those that failed the last time: one of them is likely the verdict
-// again, and once the first failure is known no case after it is needed. Then the longest the last time, so
-// that a slow case does not start last and keep the run going on one slot while the others are idle. Cases
-// never run keep the binary's order, after these.
+// The order to start cases in. First those that failed the last time, in the binary's order: the earliest of
+// them is likely the verdict again, and once it has failed no case after it is needed. (Not the longest of
+// them first: a failing case may wait out a deadline, and would keep a quick, earlier failure from starting.)
+// Then those that passed, the longest the last time first, so that a slow case does not start last and keep
+// the run going on one slot while the others are idle. Cases never run keep the binary's order, after these.
 std::vector<std::size_t> start_order(const std::vector<std::string>& names, const LastRuns& last);
 
 // Where run_test_cases keeps what the last run found for `work`: WORK.last, one
