@@ -1,13 +1,14 @@
 // kit-cancel-sample: a test binary for `kit verify`'s early end (test_pipeline.cpp). Its first case fails as
 // soon as its second has started a process that leads a group of its own; the second would then run for a
 // minute. Run two at a time and stopped at the first failure, the second must be cancelled at once, with the
-// process it started, and the /dev/shm object it made removed. The two meet at a FIFO that the kit's test
+// process it started, and the /dev/shm object and the temporary folder it made removed. The two meet at a FIFO that the kit's test
 // makes: $CLUSTERKIT_SAMPLE_FIFO.
 // Not a CTest test: its failure is its purpose.
 #include "catch.hpp"
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -26,8 +27,10 @@ std::string fifo() {
 TEST_CASE("a check that fails once the next one is under way", "[cancel-sample]") {
     std::ifstream from_next(fifo());  // opening blocks until the next case opens it for writing
     pid_t started = 0;
-    from_next >> started;
+    std::string folder;
+    from_next >> started >> folder;
     INFO("the next case started process " << started);
+    INFO("the next case made the folder " << folder);
     CHECK(started == 0);
 }
 
@@ -43,7 +46,10 @@ TEST_CASE("a check that would run for a minute, with a process of its own group"
     const char* prefix = std::getenv("CLUSTERKIT_SHM_PREFIX");
     REQUIRE(prefix != nullptr);
     REQUIRE(std::ofstream("/dev/shm/" + std::string(prefix) + "-sample") << "segment");
-    std::ofstream(fifo()) << child << '\n';
+    // And a folder of temporary files, as lesson 07's tests deploy programs: its destructor will not run.
+    const auto folder = std::filesystem::temp_directory_path() / "clusterkit-cancel-sample";
+    REQUIRE(std::filesystem::create_directory(folder));
+    std::ofstream(fifo()) << child << ' ' << folder.string() << '\n';
     std::this_thread::sleep_for(std::chrono::minutes(1));  // the hang that cancelling must cut short
     CHECK(true);
 }

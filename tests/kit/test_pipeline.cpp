@@ -200,7 +200,8 @@ TEST_CASE("a record cut short reads back as far as it goes", "[kit][pipeline]") 
     CHECK(result.problems == std::vector<std::string>{"the test passed, but the test program then killed by SIGABRT"});
 }
 
-TEST_CASE("after a failure, a later case still running is cancelled with every process it started and its /dev/shm objects",
+TEST_CASE("after a failure, a later case still running is cancelled with every process it started, its /dev/shm objects "
+          "and its temporary files",
           "[kit][pipeline]") {
     const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-cancel-" + std::to_string(::getpid()));
     fs::remove_all(work);
@@ -221,8 +222,11 @@ TEST_CASE("after a failure, a later case still running is cancelled with every p
     // The process the second case started, named in the first case's failure, is gone.
     REQUIRE(!run.results[0]->record.failures.empty());
     pid_t started = 0;
-    for (const auto& note : run.results[0]->record.failures.front().messages)
+    fs::path folder;
+    for (const auto& note : run.results[0]->record.failures.front().messages) {
         if (note.text.starts_with("the next case started process ")) started = std::stoi(note.text.substr(30));
+        if (note.text.starts_with("the next case made the folder ")) folder = note.text.substr(30);
+    }
     REQUIRE(started > 1);
     CHECK_FALSE(read_process(started).has_value());  // not even a zombie: it came back to the kit, which reaped it
     // And the /dev/shm object it made under the prefix the runner gave it.
@@ -231,6 +235,10 @@ TEST_CASE("after a failure, a later case still running is cancelled with every p
         if (entry.path().filename().string().starts_with("ckv-" + std::to_string(::getpid()) + "-"))
             shm_left.push_back(entry.path().filename().string());
     CHECK(shm_left.empty());
+    // And the folder it made under the TMPDIR the runner gave it, which is not the machine's.
+    REQUIRE_FALSE(folder.empty());
+    CHECK(folder.parent_path() != fs::temp_directory_path());
+    CHECK_FALSE(fs::exists(folder));
     fs::remove_all(work);
 }
 

@@ -95,6 +95,12 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
     // The run's shared memory objects are named under this prefix (as in the grader's sandbox).
     const std::string shm_prefix = "ckv-" + std::to_string(::getpid()) + "-" + run.work.filename().string();
     environment.emplace_back("CLUSTERKIT_SHM_PREFIX", shm_prefix);
+    // And its temporary files in a folder of its own, removed after it, for the same reason (lessons 07 and
+    // 08's deployments): the grader's sandbox gives each run a private TMPDIR too.
+    const auto temporary = run.work / "tmp";
+    fs::remove_all(temporary);
+    fs::create_directories(temporary);
+    environment.emplace_back("TMPDIR", temporary.string());
 
     // The orphans of a killed test come back to the kit, which reaps them (kill_session), not to init.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -129,6 +135,8 @@ RunnerResult PlainRunner::run(const CaseRun& run) {
         result.start_error = error.what();
     }
     remove_shared_memory(shm_prefix);
+    std::error_code ignored;
+    fs::remove_all(temporary, ignored);
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (result.timed_out)
         result.problems.push_back("stopped at the " + std::to_string(deadline_.count()) +
