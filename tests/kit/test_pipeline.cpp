@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -283,6 +285,53 @@ TEST_CASE("a run keeps what each case did for the next, which starts another cas
     last = read_last_runs(last_runs_file(cases));
     CHECK(last.at(generated).seconds < 99);  // it ran: it was started before case 1 failed
     CHECK(last.at(generated).failed);
+    fs::remove_all(work);
+}
+
+namespace {
+
+// The plain runner, noting the order in which the cases start.
+class NotingRunner final : public TestRunner {
+public:
+    RunnerResult run(const CaseRun& run) override {
+        {
+            const std::lock_guard lock(mutex_);
+            started_.push_back(run.name);
+        }
+        return plain_.run(run);
+    }
+    std::vector<std::string> started() const {
+        const std::lock_guard lock(mutex_);
+        return started_;
+    }
+
+private:
+    PlainRunner plain_;
+    mutable std::mutex mutex_;
+    std::vector<std::string> started_;
+};
+
+}  // namespace
+
+TEST_CASE("with two slots, one takes the cases in the binary's order: an early failure does not wait behind the "
+          "last run's longest cases",
+          "[kit][pipeline]") {
+    const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-slot-" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    const auto cases = work / "cases";
+    const auto names = test_case_names(KIT_RECORD_SAMPLE);
+    REQUIRE(names.size() == 7);
+    // The last run: the lesson passed, and its last two cases took longest (as lesson 08's hang check does).
+    std::ofstream(last_runs_file(cases)) << "99\tpassed\t" << names[6] << "\n98\tpassed\t" << names[5] << "\n";
+
+    NotingRunner runner;
+    const auto run = run_test_cases(KIT_RECORD_SAMPLE, cases, runner, {.stop_at_first_failure = true, .parallel = 2});
+    const auto started = runner.started();
+    REQUIRE(started.size() >= 2);
+    // Two start at once: the first in the binary's order, and the longest of the last run.
+    CHECK(std::set<std::string>(started.begin(), started.begin() + 2) == std::set<std::string>{names[0], names[6]});
+    CHECK(run.first_failure() == 1);
     fs::remove_all(work);
 }
 

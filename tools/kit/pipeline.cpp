@@ -223,6 +223,47 @@ void write_last_runs(const fs::path& file, const CasesRun& run, const LastRuns& 
         out << case_run.seconds << '\t' << (case_run.failed ? "failed" : "passed") << '\t' << name << '\n';
 }
 
+// Which case starts next. With two slots or more, one slot takes the cases in the binary's order and the others
+// take start_order(). A lesson that passed and then broke usually fails early in the binary's order, in a
+// moment; start_order() alone would start the last run's longest cases first, and those may now wait out
+// their deadlines while the quick failure that decides the verdict waits for a slot.
+class NextCase {
+public:
+    NextCase(std::vector<std::size_t> order, int slots)
+        : order_(std::move(order)), started_(order_.size()), one_slot_in_order_(slots > 1) {}
+
+    // The next case that has not started and that `needed` still wants, or std::nullopt.
+    template <typename Needed>
+    std::optional<std::size_t> take(const Needed& needed) {
+        std::optional<std::size_t> index;
+        if (one_slot_in_order_ && !in_order_) index = in_order_ = first_left(next_in_order_, needed, std::identity{});
+        if (!index) index = first_left(next_, needed, [&](std::size_t position) { return order_[position]; });
+        if (index) started_[*index] = true;
+        return index;
+    }
+
+    void ended(std::size_t index) {
+        if (in_order_ == index) in_order_.reset();  // the slot in order is free
+    }
+
+private:
+    // From `cursor` on (in a sequence that at(position) reads), the first case left; the cursor moves past the
+    // others, which never come back: a started case stays started, and one not needed is never needed again.
+    template <typename Needed, typename At>
+    std::optional<std::size_t> first_left(std::size_t& cursor, const Needed& needed, const At& at) {
+        while (cursor < order_.size() && (started_[at(cursor)] || !needed(at(cursor)))) ++cursor;
+        if (cursor == order_.size()) return std::nullopt;
+        return at(cursor);
+    }
+
+    std::vector<std::size_t> order_;  // start_order()
+    std::vector<bool> started_;       // by case index
+    bool one_slot_in_order_;
+    std::optional<std::size_t> in_order_;  // the case the slot in order runs, if any
+    std::size_t next_ = 0;                 // into order_
+    std::size_t next_in_order_ = 0;        // a case index
+};
+
 }  // namespace
 
 CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options) {
@@ -233,28 +274,25 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
     run.results.resize(run.names.size());
     const auto last_file = last_runs_file(work);
     const auto last = read_last_runs(last_file);
-    const auto order = start_order(run.names, last);
+    NextCase next_case(start_order(run.names, last), options.parallel);
 
     // Each case runs in a thread of its own (a runner blocks until its test ends); the results come back to
     // this thread through the kit's event loop, which also notices a Ctrl-C. A Ctrl-C only stops new cases
     // from starting: each running one ends within the tests' own deadlines.
     auto& context = kit_context();
     const auto keep_waiting = asio::make_work_guard(context);
-    std::size_t next = 0;  // into order
     int running = 0;
     std::optional<std::size_t> first_failure;  // the earliest in the binary's order so far
     // The verdict shows the first failure in order: once it is known, no case after it is needed.
     const auto needed = [&](std::size_t index) {
         return !(options.stop_at_first_failure && first_failure && index > *first_failure);
     };
-    auto may_start = [&] {
-        while (next < order.size() && !needed(order[next])) ++next;
-        return next < order.size() && !interrupted();
-    };
     std::vector<std::jthread> threads(run.names.size());  // by case index
-    while (may_start() || running > 0) {
-        while (may_start() && running < std::max(1, options.parallel)) {
-            const std::size_t index = order[next++];
+    for (;;) {
+        while (running < std::max(1, options.parallel) && !interrupted()) {
+            const auto next = next_case.take(needed);
+            if (!next) break;
+            const std::size_t index = *next;
             ++running;
             CaseRun one{.binary = binary,
                         .name = run.names[index],
@@ -266,6 +304,7 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
                 auto ran = runner.run(one);
                 asio::post(context, [&, index, ran = std::move(ran)] {
                     --running;
+                    next_case.ended(index);
                     if (ran.cancelled) return;  // not run, as far as the verdict goes
                     run.results[index] = read_case(run.names[index], ran);
                     if (run.results[index]->passed) return;
@@ -277,6 +316,7 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
                 });
             });
         }
+        if (running == 0) break;  // nothing left to start, or a Ctrl-C
         if (context.stopped()) context.restart();
         context.run_one();
     }
