@@ -313,8 +313,8 @@ private:
 
 }  // namespace
 
-TEST_CASE("with two slots, one takes the cases in the binary's order: an early failure does not wait behind the "
-          "last run's longest cases",
+TEST_CASE("besides the slots for the longest cases, one takes the cases in the binary's order: an early failure "
+          "does not wait behind the last run's longest cases",
           "[kit][pipeline]") {
     const auto work = fs::temp_directory_path() / ("clusterkit-test-kit-slot-" + std::to_string(::getpid()));
     fs::remove_all(work);
@@ -322,15 +322,17 @@ TEST_CASE("with two slots, one takes the cases in the binary's order: an early f
     const auto cases = work / "cases";
     const auto names = test_case_names(KIT_RECORD_SAMPLE);
     REQUIRE(names.size() == 7);
-    // The last run: the lesson passed, and its last two cases took longest (as lesson 08's hang check does).
-    std::ofstream(last_runs_file(cases)) << "99\tpassed\t" << names[6] << "\n98\tpassed\t" << names[5] << "\n";
+    // The last run: the lesson passed, and its last cases took longest (as lesson 08's hang check does).
+    std::ofstream(last_runs_file(cases)) << "99\tpassed\t" << names[6] << "\n98\tpassed\t" << names[5]
+                                         << "\n97\tpassed\t" << names[4] << "\n";
 
     NotingRunner runner;
     const auto run = run_test_cases(KIT_RECORD_SAMPLE, cases, runner, {.stop_at_first_failure = true, .parallel = 2});
     const auto started = runner.started();
-    REQUIRE(started.size() >= 2);
-    // Two start at once: the first in the binary's order, and the longest of the last run.
-    CHECK(std::set<std::string>(started.begin(), started.begin() + 2) == std::set<std::string>{names[0], names[6]});
+    REQUIRE(started.size() >= 3);
+    // Three start at once: the two longest of the last run, and the first in the binary's order.
+    CHECK(std::set<std::string>(started.begin(), started.begin() + 3) ==
+          std::set<std::string>{names[0], names[6], names[5]});
     CHECK(run.first_failure() == 1);
     fs::remove_all(work);
 }

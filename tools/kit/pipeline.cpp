@@ -223,27 +223,33 @@ void write_last_runs(const fs::path& file, const CasesRun& run, const LastRuns& 
         out << case_run.seconds << '\t' << (case_run.failed ? "failed" : "passed") << '\t' << name << '\n';
 }
 
-// Which case starts next. With two slots or more, one slot takes the cases in the binary's order and the others
-// take start_order(). A lesson that passed and then broke usually fails early in the binary's order, in a
-// moment; start_order() alone would start the last run's longest cases first, and those may now wait out
-// their deadlines while the quick failure that decides the verdict waits for a slot.
+// Which case starts next, in two kinds of slot: `slots` of them take the cases in start_order(), and one more
+// (when there are two or more) takes them in the binary's order. A lesson that passed and then broke usually
+// fails early in the binary's order, in a moment; start_order() alone would start the last run's longest cases
+// first, and those may now wait out their deadlines while the quick failure that decides the verdict waits.
+// One slot more rather than one of them: the longest cases still start at once, as when the lesson passes.
 class NextCase {
 public:
     NextCase(std::vector<std::size_t> order, int slots)
-        : order_(std::move(order)), started_(order_.size()), one_slot_in_order_(slots > 1) {}
+        : order_(std::move(order)), started_(order_.size()), slots_(std::max(1, slots)), slot_in_order_(slots > 1) {}
 
-    // The next case that has not started and that `needed` still wants, or std::nullopt.
+    // The next case to start now: one that has not started, that `needed` still wants, and for which a slot is
+    // free; or std::nullopt.
     template <typename Needed>
     std::optional<std::size_t> take(const Needed& needed) {
         std::optional<std::size_t> index;
-        if (one_slot_in_order_ && !in_order_) index = in_order_ = first_left(next_in_order_, needed, std::identity{});
-        if (!index) index = first_left(next_, needed, [&](std::size_t position) { return order_[position]; });
+        if (slot_in_order_ && !in_order_) index = in_order_ = first_left(next_in_order_, needed, std::identity{});
+        if (!index && running_ < slots_) {
+            index = first_left(next_, needed, [&](std::size_t position) { return order_[position]; });
+            if (index) ++running_;
+        }
         if (index) started_[*index] = true;
         return index;
     }
 
     void ended(std::size_t index) {
-        if (in_order_ == index) in_order_.reset();  // the slot in order is free
+        if (in_order_ == index) in_order_.reset();
+        else --running_;
     }
 
 private:
@@ -258,8 +264,10 @@ private:
 
     std::vector<std::size_t> order_;  // start_order()
     std::vector<bool> started_;       // by case index
-    bool one_slot_in_order_;
-    std::optional<std::size_t> in_order_;  // the case the slot in order runs, if any
+    int slots_;                       // for the cases in order_
+    int running_ = 0;                 // of them
+    bool slot_in_order_;
+    std::optional<std::size_t> in_order_;  // the case the slot in the binary's order runs, if any
     std::size_t next_ = 0;                 // into order_
     std::size_t next_in_order_ = 0;        // a case index
 };
@@ -289,7 +297,7 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
     };
     std::vector<std::jthread> threads(run.names.size());  // by case index
     for (;;) {
-        while (running < std::max(1, options.parallel) && !interrupted()) {
+        while (!interrupted()) {
             const auto next = next_case.take(needed);
             if (!next) break;
             const std::size_t index = *next;

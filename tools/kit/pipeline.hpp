@@ -95,6 +95,7 @@ struct RunOptions {
     bool stop_at_first_failure = true;  // rustlings' way: the loop stays short
     // One case per CPU, and one more: a case spends most of its time waiting for its programs' lines, exits and
     // timers, not on a CPU, so one more keeps the CPUs busy while a case waits out a time its lesson sets.
+    // (With two or more, run_test_cases adds a slot that takes the cases in the binary's order.)
     int parallel = usable_cpu_count() + 1;
 };
 
@@ -130,8 +131,8 @@ std::vector<std::size_t> start_order(const std::vector<std::string>& names, cons
 fs::path last_runs_file(const fs::path& work);
 LastRuns read_last_runs(const fs::path& file);
 
-// Runs each test case of `binary` on its own with `runner`, `parallel` at a time: one slot in the binary's order
-// (when there are two or more), the others in start_order(). `work` holds one folder per case. The results are by case, in the binary's order, whatever the start order. With
+// Runs each test case of `binary` on its own with `runner`, `parallel` at a time in start_order(), and (when
+// `parallel` is two or more) one more at a time in the binary's order. `work` holds one folder per case. The results are by case, in the binary's order, whatever the start order. With
 // stop_at_first_failure, no case after the first failure in the binary's order starts, and those that are
 // still running are cancelled (the verdict shows the first failure in order): they count as not run.
 CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options);
