@@ -224,14 +224,15 @@ void write_last_runs(const fs::path& file, const CasesRun& run, const LastRuns& 
 }
 
 // Which case starts next, in two kinds of slot: `slots` of them take the cases in start_order(), and one more
-// (when there are two or more) takes them in the binary's order. A lesson that passed and then broke usually
+// (when there are two or more, and the run stops at the first failure) takes them in the binary's order. A lesson that passed and then broke usually
 // fails early in the binary's order, in a moment; start_order() alone would start the last run's longest cases
 // first, and those may now wait out their deadlines while the quick failure that decides the verdict waits.
 // One slot more rather than one of them: the longest cases still start at once, as when the lesson passes.
 class NextCase {
 public:
-    NextCase(std::vector<std::size_t> order, int slots)
-        : order_(std::move(order)), started_(order_.size()), slots_(std::max(1, slots)), slot_in_order_(slots > 1) {}
+    NextCase(std::vector<std::size_t> order, int slots, bool slot_in_order)
+        : order_(std::move(order)), started_(order_.size()), slots_(std::max(1, slots)),
+          slot_in_order_(slot_in_order && slots > 1) {}
 
     // The next case to start now: one that has not started, that `needed` still wants, and for which a slot is
     // free; or std::nullopt.
@@ -282,7 +283,7 @@ CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner
     run.results.resize(run.names.size());
     const auto last_file = last_runs_file(work);
     const auto last = read_last_runs(last_file);
-    NextCase next_case(start_order(run.names, last), options.parallel);
+    NextCase next_case(start_order(run.names, last), options.parallel, options.stop_at_first_failure);
 
     // Each case runs in a thread of its own (a runner blocks until its test ends); the results come back to
     // this thread through the kit's event loop, which also notices a Ctrl-C. A Ctrl-C only stops new cases
