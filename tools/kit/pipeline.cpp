@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <sys/prctl.h>
 #include <sstream>
