@@ -225,10 +225,11 @@ void write_last_runs(const fs::path& file, const CasesRun& run, const LastRuns& 
 }
 
 // Which case starts next, in two kinds of slot: `slots` of them take the cases in start_order(), and one more
-// (when there are two or more, and the run stops at the first failure) takes them in the binary's order. A lesson that passed and then broke usually
-// fails early in the binary's order, in a moment; start_order() alone would start the last run's longest cases
-// first, and those may now wait out their deadlines while the quick failure that decides the verdict waits.
-// One slot more rather than one of them: the longest cases still start at once, as when the lesson passes.
+// (when there are two or more, and the run stops at the first failure) takes them in the binary's order. A
+// lesson that passed and then broke usually fails early in the binary's order, in a moment; start_order() alone
+// would start the last run's longest cases first, and those may now wait out their deadlines while the quick
+// failure that decides the verdict waits. One slot more rather than one of them: the longest cases still start
+// together, as when the lesson passes.
 class NextCase {
 public:
     NextCase(std::vector<std::size_t> order, int slots, bool slot_in_order)
