@@ -1,8 +1,8 @@
 // kit-cancel-sample: a test binary for `kit verify`'s early end (test_pipeline.cpp). Its first case fails as
 // soon as its second has started a process that leads a group of its own; the second would then run for a
 // minute. Run two at a time and stopped at the first failure, the second must be cancelled at once, with the
-// process it started, and the /dev/shm object and the temporary folder it made removed. The two meet at a FIFO that the kit's test
-// makes: $CLUSTERKIT_SAMPLE_FIFO.
+// process it started, and the /dev/shm object and the temporary folder it made removed. The two meet at a FIFO
+// that the kit's test makes: $CLUSTERKIT_SAMPLE_FIFO.
 // Not a CTest test: its failure is its purpose.
 #include "catch.hpp"
 

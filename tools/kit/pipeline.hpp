@@ -133,7 +133,8 @@ fs::path last_runs_file(const fs::path& work);
 LastRuns read_last_runs(const fs::path& file);
 
 // Runs each test case of `binary` on its own with `runner`, `parallel` at a time in start_order(), and (when
-// `parallel` is two or more, with stop_at_first_failure) one more at a time in the binary's order. `work` holds one folder per case. The results are by case, in the binary's order, whatever the start order. With
+// `parallel` is two or more, with stop_at_first_failure) one more at a time in the binary's order. `work` holds
+// one folder per case. The results are by case, in the binary's order, whatever the start order. With
 // stop_at_first_failure, no case after the first failure in the binary's order starts, and those that are
 // still running are cancelled (the verdict shows the first failure in order): they count as not run.
 CasesRun run_test_cases(const fs::path& binary, const fs::path& work, TestRunner& runner, const RunOptions& options);
