@@ -16,7 +16,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto idle_timeout = std::chrono::seconds(30);   // between requests on a keep-alive connection
+constexpr auto request_timeout = std::chrono::seconds(30);  // for the next request, from the last answer to its end
 constexpr auto drain_linger = std::chrono::seconds(1);    // draining: for an idle connection's next request
 constexpr auto work_slice = std::chrono::milliseconds(5);  // /work burns CPU in slices; the loop runs between
 
@@ -42,18 +42,15 @@ Session::~Session() { server_.remove(*this); }
 
 void Session::start() { wait_for_request(); }
 
-// Idle: wait until the next request's first bytes arrive, without reading them. Until then the connection
-// holds nothing in flight, and drain() may close it; after that, it serves the request.
+// Between two requests: read the next one. Until its first bytes arrive the connection holds nothing in flight,
+// and drain() may close it. (Reading at once, rather than first waiting with async_wait until the socket has bytes,
+// spares the event loop a system call a request: Asio registers the socket with epoll again for every wait.)
 void Session::wait_for_request() {
     busy_ = false;
-    if (buffer_.size() > 0) return read_request();  // the client already sent the next request with the last
     // Draining, an idle connection gets a moment for one more request, answered with `Connection: close`: its
     // client may be sending it right now, and closing under it would fail that request.
-    set_deadline(Clock::now() + (server_.draining() ? drain_linger : idle_timeout));
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code error) {
-        if (error) return self->close();
-        self->read_request();
-    });
+    set_deadline(Clock::now() + (server_.draining() ? drain_linger : request_timeout));
+    read_request();  // it starts with what buffer_ holds: a client may send its next request with the last
 }
 
 //tag::read[]
@@ -98,11 +95,14 @@ void Session::close() {
 }
 
 void Session::close_if_idle() {
-    // Bytes of a request that the kernel holds for us count as a request in flight: the client sent it
-    // before we stopped. (wait_for_request() never takes them out of the kernel, so this is the whole truth.)
+    if (!socket_.is_open()) return;  // closed already, and ends once its last handler has run
+    // A request that has begun to arrive is in flight: the client sent it before we stopped. Its bytes are in
+    // our buffer or parser, or the kernel holds them for us. It is answered first, then the connection closes.
     error_code ignored;
-    if (busy_ || socket_.available(ignored) > 0) return;  // answered first, then closed
-    // Idle: the client may be sending its next request right now. It gets a moment, then the connection closes.
+    if (busy_ || buffer_.size() > 0 || parser_->got_some() || socket_.available(ignored) > 0) return;
+    // Idle, as far as we can see: the client may be sending its next request right now, or Asio has just taken
+    // its bytes out of the kernel, in this turn of the event loop, and the read's handler has not run yet.
+    // Either way it gets a moment, then the connection closes.
     set_deadline(Clock::now() + drain_linger);
 }
 

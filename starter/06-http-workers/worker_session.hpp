@@ -55,7 +55,7 @@ private:
     Response response_;
     boost::beast::flat_buffer output_;  // response_, serialized: lives here while async_write sends it
     Server& server_;
-    bool busy_ = false;  // a request is arriving, being worked on or being answered
+    bool busy_ = false;  // a request has been read, and is being worked on or answered
 };
 
 }  // namespace lesson06

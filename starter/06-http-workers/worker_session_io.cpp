@@ -22,17 +22,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto read_timeout = std::chrono::seconds(30);   // to send a whole request once it has begun
 constexpr auto send_timeout = std::chrono::seconds(30);   // to take a whole response
 constexpr std::size_t max_body = 64 * 1024;
 
 }  // namespace
 
 void Session::read_request() {
-    busy_ = true;
     parser_.emplace();
     parser_->body_limit(max_body);
-    set_deadline(Clock::now() + read_timeout);
     http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](error_code error, std::size_t) {
         self->on_read(error);
     });
